@@ -1,0 +1,146 @@
+"""The ledger: every payment is one entry between two parties, and every agent's cash lives here.
+
+Agents are parties by their Mesa ``unique_id``; the outside world (end users, investors, hardware vendors, utilities,
+regulators, workers' households) is the single party ``OUTSIDE`` (id -1, type ``outside``), and the entry's category
+says which of them it was. Cash is a numpy array indexed by agent id, so markets can move money for thousands of agents
+in one vectorised call while each payment is still recorded. Money is conserved by construction: a payment subtracts
+from one party exactly what it adds to the other, and money enters or leaves the chain only in entries with ``OUTSIDE``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+OUTSIDE = -1
+OUTSIDE_TYPE = "outside"
+
+# Categories of payment. Entries with the outside world use the ``outside_*``-free names listed in OUTSIDE_CATEGORIES.
+CATEGORIES = (
+    "investment",          # investors -> agent: starting capital and entrants' funding
+    "exit_payout",         # agent -> investors: cash of an exiting firm
+    "debt_writeoff",       # investors -> agent: negative cash of an exiting firm written off
+    "subscriptions",       # end users -> app developers
+    "staff_costs",         # firms -> outside (salaries, tooling: apps' per-user and fixed costs, labs' and APIs' teams)
+    "api_tokens",          # app developers -> service providers
+    "model_licence",       # service providers -> model trainers (a share of the API price)
+    "inference_gpu_hours", # service providers -> cloud hosts
+    "training_gpu_hours",  # model trainers -> cloud hosts
+    "labels",              # model trainers -> data labellers
+    "labeller_wages",      # data labellers -> workers (outside)
+    "energy",              # cloud hosts -> utilities (outside)
+    "carbon_tax",          # cloud hosts -> regulator (outside)
+    "gpu_capex",           # cloud hosts -> hardware vendors (outside)
+    "audit_fine",          # model trainers -> regulator (outside)
+)
+_CODE = {c: i for i, c in enumerate(CATEGORIES)}
+
+
+class Ledger:
+    """Cash balances by agent id and the list of payments."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.cash = np.zeros(capacity, dtype=np.float64)
+        self.types = np.full(capacity, "", dtype=object)
+        self.open = np.zeros(capacity, dtype=bool)
+        self.step = 0
+        self._steps: list[np.ndarray] = []
+        self._payers: list[np.ndarray] = []
+        self._payees: list[np.ndarray] = []
+        self._amounts: list[np.ndarray] = []
+        self._cats: list[np.ndarray] = []
+        self.outside_in = 0.0  # running totals for the current step
+        self.outside_out = 0.0
+
+    # ---- parties ------------------------------------------------------------------------------------------------
+
+    def open_account(self, agent_id: int, agent_type: str) -> None:
+        if agent_id >= len(self.cash):
+            new = max(agent_id + 1, 2 * len(self.cash))
+            self.cash = np.concatenate([self.cash, np.zeros(new - len(self.cash))])
+            self.types = np.concatenate([self.types, np.full(new - len(self.types), "", dtype=object)])
+            self.open = np.concatenate([self.open, np.zeros(new - len(self.open), dtype=bool)])
+        self.types[agent_id] = agent_type
+        self.open[agent_id] = True
+
+    def balance(self, agent_id: int) -> float:
+        return float(self.cash[agent_id])
+
+    # ---- payments -----------------------------------------------------------------------------------------------
+
+    def pay(self, payer: int, payee: int, amount_usd: float, category: str) -> None:
+        """One payment; amount must be >= 0 (zero payments are not recorded)."""
+        if amount_usd <= 0.0:
+            if amount_usd < 0.0:
+                raise ValueError(f"payment amount must be >= 0, got {amount_usd} ({category})")
+            return
+        self.pay_many(np.array([payer]), np.array([payee]), np.array([amount_usd]), category)
+
+    def pay_many(self, payers: np.ndarray, payees: np.ndarray, amounts_usd: np.ndarray, category: str) -> None:
+        """Many payments of one category at once (arrays of equal length; zero amounts are dropped)."""
+        payers = np.asarray(payers, dtype=np.int64)
+        payees = np.broadcast_to(np.asarray(payees, dtype=np.int64), payers.shape)
+        amounts = np.broadcast_to(np.asarray(amounts_usd, dtype=np.float64), payers.shape)
+        keep = amounts > 0.0
+        if not keep.all():
+            if (amounts < 0.0).any() or not np.isfinite(amounts).all():
+                raise ValueError(f"payment amounts must be finite and >= 0 ({category})")
+            payers, payees, amounts = payers[keep], payees[keep], amounts[keep]
+        if len(amounts) == 0:
+            return
+        code = _CODE[category]
+        out_payer = payers == OUTSIDE
+        out_payee = payees == OUTSIDE
+        inside_payer = ~out_payer
+        inside_payee = ~out_payee
+        if not (self.open[payers[inside_payer]].all() and self.open[payees[inside_payee]].all()):
+            raise ValueError(f"payment to or from a closed or unknown account ({category})")
+        np.subtract.at(self.cash, payers[inside_payer], amounts[inside_payer])
+        np.add.at(self.cash, payees[inside_payee], amounts[inside_payee])
+        self.outside_in += float(amounts[out_payer & inside_payee].sum())
+        self.outside_out += float(amounts[out_payee & inside_payer].sum())
+        self._steps.append(np.full(len(amounts), self.step, dtype=np.int32))
+        self._payers.append(payers.copy())
+        self._payees.append(payees.copy())
+        self._amounts.append(amounts.copy())
+        self._cats.append(np.full(len(amounts), code, dtype=np.int16))
+
+    def close_account(self, agent_id: int) -> None:
+        """Send an exiting agent's cash to the outside world (or write off its debt) so its balance is zero."""
+        cash = float(self.cash[agent_id])
+        if cash > 0:
+            self.pay(agent_id, OUTSIDE, cash, "exit_payout")
+        elif cash < 0:
+            self.pay(OUTSIDE, agent_id, -cash, "debt_writeoff")
+        self.cash[agent_id] = 0.0
+        self.open[agent_id] = False
+
+    def begin_step(self, step: int) -> None:
+        self.step = step
+        self.outside_in = 0.0
+        self.outside_out = 0.0
+
+    # ---- output -------------------------------------------------------------------------------------------------
+
+    def flows_frame(self) -> pd.DataFrame:
+        """One row per payment: step, payer_id, payer_type, payee_id, payee_type, category, amount_usd."""
+        if not self._amounts:
+            return pd.DataFrame({
+                "step": pd.Series(dtype="int32"), "payer_id": pd.Series(dtype="int64"),
+                "payer_type": pd.Series(dtype="str"), "payee_id": pd.Series(dtype="int64"),
+                "payee_type": pd.Series(dtype="str"), "category": pd.Series(dtype="str"),
+                "amount_usd": pd.Series(dtype="float64"),
+            })
+        payers = np.concatenate(self._payers)
+        payees = np.concatenate(self._payees)
+        types = np.append(self.types, OUTSIDE_TYPE)  # index -1 -> "outside"
+        cats = np.array(CATEGORIES, dtype=object)[np.concatenate(self._cats)]
+        return pd.DataFrame({
+            "step": np.concatenate(self._steps),
+            "payer_id": payers,
+            "payer_type": types[payers].astype(str),
+            "payee_id": payees,
+            "payee_type": types[payees].astype(str),
+            "category": cats.astype(str),
+            "amount_usd": np.concatenate(self._amounts),
+        })

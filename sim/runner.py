@@ -1,0 +1,146 @@
+"""Run a scenario and get tidy results: ``run(scenario) -> RunResult`` of pandas frames, written as Parquet."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from sim.model import ChainModel
+from sim.scenario import Scenario, validate_scenario
+
+FRAMES = ("metrics", "agents", "flows", "events")
+_VERSIONED = ("mesa", "numpy", "pandas", "pydantic", "torch", "pyarrow")
+
+
+@dataclass
+class RunResult:
+    """The outputs of one run. ``metrics``: one row per step; ``agents``: one row per living agent per step;
+    ``flows``: one row per payment; ``events``: releases, entries, exits, shocks, audits."""
+
+    scenario: Scenario
+    seed: int
+    metrics: pd.DataFrame
+    agents: pd.DataFrame
+    flows: pd.DataFrame
+    events: pd.DataFrame
+    timings: dict = field(default_factory=dict)
+
+    def manifest(self) -> dict:
+        versions = {}
+        for name in _VERSIONED:
+            try:
+                versions[name] = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                versions[name] = None
+        return {
+            "scenario": self.scenario.model_dump(mode="json"),
+            "seed": self.seed,
+            "months": int(self.metrics["step"].max()) if len(self.metrics) else 0,
+            "python": platform.python_version(),
+            "versions": versions,
+            "timings_s": self.timings,
+        }
+
+    def write(self, out_dir: str | Path) -> Path:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in FRAMES:
+            getattr(self, name).to_parquet(out / f"{name}.parquet", index=False)
+        (out / "manifest.json").write_text(json.dumps(self.manifest(), indent=2))
+        return out
+
+    @classmethod
+    def read(cls, out_dir: str | Path) -> RunResult:
+        out = Path(out_dir)
+        manifest = json.loads((out / "manifest.json").read_text())
+        frames = {name: pd.read_parquet(out / f"{name}.parquet") for name in FRAMES}
+        return cls(validate_scenario(manifest["scenario"]), int(manifest["seed"]), timings=manifest["timings_s"],
+                   **frames)
+
+    def summary(self) -> str:
+        m = self.metrics
+        last = m.iloc[-1]
+        first_model = m.loc[m["models_available"] > 0, "step"]
+        first_api = m.loc[m["providers_live"] > 0, "step"]
+        first_app = m.loc[m["apps_live"] > 0, "step"]
+
+        def when(s: pd.Series) -> str:
+            return f"month {int(s.iloc[0])}" if len(s) else "never"
+
+        lines = [
+            f"{self.scenario.name}: {len(m) - 1} months, seed {self.seed}",
+            f"  first model {when(first_model)}, first API {when(first_api)}, first app {when(first_app)}",
+            f"  models released {int(m['models_released'].sum())}; at the horizon: {int(last['apps_live'])} apps, "
+            f"{last['app_users'] / 1e6:,.1f}M users, {last['tokens_served'] / 1e12:,.2f}T tokens/month",
+            f"  GPU price {last['gpu_price_usd_per_hour']:.2f} USD/h at {last['gpu_utilization']:.0%} utilisation; "
+            f"API price {last['api_price_usd_per_mtok']:.3f} USD/1M tokens",
+            f"  labeller pay {last['labeller_wage_usd_per_hour']:.2f} USD/h; energy "
+            f"{m['energy_kwh'].sum() / 1e6:,.1f} GWh, {m['co2_t'].sum():,.0f} tCO2 in all",
+            f"  HHI training {last['hhi_training']:,.0f}, API {last['hhi_api']:,.0f}; deployed bias "
+            f"{last['deployed_bias']:.3f}",
+            f"  ran in {self.timings.get('run_s', float('nan')):.2f} s",
+        ]
+        return "\n".join(lines)
+
+
+def run(
+    scenario: Scenario,
+    seed: int | None = None,
+    months: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    collect_agents: bool = True,
+) -> RunResult:
+    """Run ``scenario`` for ``months`` (default its horizon) with ``seed`` (default its own)."""
+    if months is not None:
+        if not 1 <= int(months) <= 600:
+            raise ValueError(f"months: {months} is not allowed; allowed: 1 to 600")
+        scenario = scenario.with_overrides({"horizon_months": int(months)})
+    seed = scenario.seed if seed is None else int(seed)
+    if not 0 <= seed <= 2**32 - 1:
+        raise ValueError(f"seed: {seed} is not allowed; allowed: 0 to 4294967295")
+    t0 = time.perf_counter()
+    model = ChainModel(scenario, seed)
+    model.collect_agents = collect_agents
+    if not collect_agents:
+        model.agent_frames.clear()
+    horizon = scenario.horizon_months
+    t1 = time.perf_counter()
+    for k in range(horizon):
+        model.step()
+        if progress is not None:
+            progress(k + 1, horizon)
+    t2 = time.perf_counter()
+    result = RunResult(
+        scenario=scenario,
+        seed=seed,
+        metrics=pd.DataFrame(model.metric_rows),
+        agents=_agents_frame(model) if collect_agents else _empty_agents(),
+        flows=model.ledger.flows_frame(),
+        events=pd.DataFrame(model.events, columns=["step", "kind", "agent_id", "agent_type", "detail"]),
+    )
+    result.timings = {"setup_s": t1 - t0, "run_s": t2 - t1 + (t1 - t0), "frames_s": time.perf_counter() - t2,
+                      "agent_steps": int(sum(len(ids) for _, ids in model.agent_frames)) or None}
+    return result
+
+
+def _empty_agents() -> pd.DataFrame:
+    return pd.DataFrame({"step": pd.Series(dtype="int32"), "agent_id": pd.Series(dtype="int64"),
+                         "agent_type": pd.Series(dtype="str"), "cash_usd": pd.Series(dtype="float64")})
+
+
+def _agents_frame(model: ChainModel) -> pd.DataFrame:
+    if not model.agent_frames:
+        return _empty_agents()
+    steps = np.concatenate([np.full(len(ids), s, dtype=np.int32) for s, ids in model.agent_frames])
+    ids = np.concatenate([ids for _, ids in model.agent_frames])
+    cash = np.concatenate(model._agent_cash_snapshots)
+    types = model.ledger.types[ids].astype(str)
+    return pd.DataFrame({"step": steps, "agent_id": ids, "agent_type": types, "cash_usd": cash})

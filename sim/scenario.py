@@ -1,0 +1,439 @@
+"""The scenario schema: every input of a simulation run, validated (pydantic), read from and written to YAML.
+
+A scenario is declared by its actors' initial conditions, its market parameters, its policy levers and its shocks.
+Defaults are the ``baseline`` preset's values; published figures come from ``data/reference/defaults.csv`` through
+``ecosystem.reference`` (the field descriptions name the row). An invalid file gets one message per problem naming the
+field, the value and what is allowed (``ScenarioError.problems``).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ecosystem.reference import default, hardware_catalog
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SCENARIO_DIR = REPO_ROOT / "data" / "scenarios"
+APP_CATEGORIES = ("chatbot", "writing_tool", "customer_service", "code_assistant")
+STRATEGIES = ("frontier", "open_weights", "efficient")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Region(_Strict):
+    """A labelling workforce region. Wages and living wages default to ``data/reference/defaults.csv`` rows."""
+
+    name: str = Field(min_length=1)
+    share: float = Field(gt=0, le=1, description="share of labelling vendors based here")
+    wage_usd_per_hour: float = Field(gt=0, le=500, description="workers' take-home pay")
+    living_wage_usd_per_hour: float = Field(gt=0, le=500, description="living-wage benchmark for the region")
+    labels_per_hour: float = Field(default=60.0, gt=0, le=10_000, description="classification labels per worker-hour")
+    accuracy: float = Field(default=0.93, ge=0.5, le=1.0, description="share of labels correct, before bias")
+    bias: float = Field(default=0.05, ge=0.0, le=1.0, description="probability of flipping a label about one group")
+
+
+def _region(name: str, share: float, accuracy: float, bias: float) -> Region:
+    return Region(
+        name=name,
+        share=share,
+        wage_usd_per_hour=default(f"labeller_wage_usd_per_hour.{name}"),
+        living_wage_usd_per_hour=default(f"living_wage_usd_per_hour.{name}"),
+        accuracy=accuracy,
+        bias=bias,
+    )
+
+
+def _default_regions() -> list[Region]:
+    return [
+        _region("kenya", 0.35, 0.93, 0.08),
+        _region("india", 0.30, 0.93, 0.06),
+        _region("philippines", 0.25, 0.94, 0.05),
+        _region("usa", 0.10, 0.96, 0.03),
+    ]
+
+
+class Labellers(_Strict):
+    count: int = Field(default=24, ge=1, le=200_000)
+    capital_usd: float = Field(default=2.0e5, ge=0, le=1e13)
+    workers_per_vendor: int = Field(default=150, ge=1, le=100_000)
+    hours_per_worker_month: float = Field(default=160.0, gt=0, le=744)
+    vendor_margin: float = Field(default=0.3, ge=0, le=5, description="label price = wage cost x (1 + margin)")
+    regions: list[Region] = Field(default_factory=_default_regions, min_length=1)
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> Labellers:
+        total = sum(r.share for r in self.regions)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"regions' shares sum to {total:.4g}; allowed: shares summing to 1")
+        names = [r.name for r in self.regions]
+        if len(set(names)) != len(names):
+            raise ValueError(f"region names must be unique, got {names}")
+        return self
+
+
+class StrategyMix(_Strict):
+    frontier: float = Field(default=0.4, ge=0, le=1)
+    open_weights: float = Field(default=0.3, ge=0, le=1)
+    efficient: float = Field(default=0.3, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum(self) -> StrategyMix:
+        total = self.frontier + self.open_weights + self.efficient
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"strategy shares sum to {total:.4g}; allowed: shares summing to 1")
+        return self
+
+
+class Trainers(_Strict):
+    count: int = Field(default=6, ge=1, le=10_000)
+    capital_usd: float = Field(default=1.5e8, gt=0, le=1e13)
+    strategy_mix: StrategyMix = Field(default_factory=StrategyMix)
+    hardware_id: str = Field(default="H100-SXM", description="accelerator the labs train on")
+    budget_share_per_run: float = Field(default=0.6, gt=0, le=1, description="share of cash committed to each run")
+    target_run_months: int = Field(default=3, ge=1, le=36, description="run length the lab plans GPU rentals for")
+    labels_per_sqrt_billion_params: float = Field(
+        default=1.5e5, ge=0, le=1e9,
+        description="labels bought per run = this x sqrt(params / 1e9); Llama 2 70B used ~1.4M comparisons "
+        "(labelling_ops.csv), i.e. ~1.7e5 x sqrt(70)")
+    licence_share: float = Field(default=0.4, ge=0, le=0.6,
+                                 description="share of the API price a provider pays the model's lab as licence fee")
+    open_weights_licence_factor: float = Field(default=0.25, ge=0, le=1,
+                                               description="open-weights labs charge this fraction of licence_share")
+    efficient_tokens_multiplier: float = Field(default=4.0, ge=1, le=100,
+                                               description="efficient labs train on k x the optimal tokens per param")
+    quantize_models: bool = Field(default=True, description="int8-quantise models for serving")
+    min_cash_to_train_usd: float = Field(default=2.0e6, ge=0, le=1e13)
+    staff_cost_usd_per_month: float = Field(default=1.0e6, ge=0, le=1e12, description="research team, paid outside")
+    aggregation: Literal["single", "majority3", "gold"] = Field(default="single",
+                                                                description="label aggregation without a mandate")
+
+    @field_validator("hardware_id")
+    @classmethod
+    def _known_hardware(cls, v: str) -> str:
+        if v not in hardware_catalog():
+            raise ValueError(f"unknown hardware id {v!r}; allowed: {', '.join(sorted(hardware_catalog()))}")
+        return v
+
+
+class Clouds(_Strict):
+    count: int = Field(default=4, ge=1, le=10_000)
+    capital_usd: float = Field(default=3.0e8, gt=0, le=1e14)
+    fleet: dict[str, int] = Field(default_factory=lambda: {"H100-SXM": 3000, "A100-80GB": 3000},
+                                  description="GPUs per cloud by hardware id; clouds take the ids in turn")
+    pue: float = Field(default_factory=lambda: default("pue.hyperscale"), ge=1.0, le=3.0)
+    grid_gco2_per_kwh: float = Field(default_factory=lambda: default("grid_gco2_per_kwh.us_average"), ge=0, le=2000)
+    electricity_usd_per_kwh: float = Field(default=0.08, ge=0, le=5,
+                                           description="assumption (not in the reference tables): industrial tariff")
+    price_markup: float = Field(default=1.0, gt=0, le=10,
+                                description="initial price = this x the reference rental price of the hardware")
+
+    @field_validator("fleet")
+    @classmethod
+    def _fleet(cls, v: dict[str, int]) -> dict[str, int]:
+        if not v:
+            raise ValueError("fleet is empty; allowed: at least one hardware id with a GPU count")
+        for hw, n in v.items():
+            if hw not in hardware_catalog():
+                raise ValueError(f"unknown hardware id {hw!r}; allowed: {', '.join(sorted(hardware_catalog()))}")
+            if not 1 <= n <= 10_000_000:
+                raise ValueError(f"{hw}: {n} GPUs; allowed: 1 to 10,000,000")
+        return v
+
+
+class Providers(_Strict):
+    count: int = Field(default=8, ge=1, le=100_000)
+    capital_usd: float = Field(default=2.0e7, gt=0, le=1e13)
+    serving_efficiency: float = Field(default=0.35, gt=0, le=1, description="share of peak FLOP/s used in serving")
+    target_utilization: float = Field(default=0.6, gt=0, le=1, description="utilisation of rented inference GPUs")
+    staff_cost_usd_per_month: float = Field(default=2.0e5, ge=0, le=1e12, description="engineering team, paid outside")
+
+
+class Apps(_Strict):
+    count: int = Field(default=160, ge=1, le=1_000_000)
+    capital_usd: float = Field(default=1.0e6, gt=0, le=1e12)
+    launch_rate_per_month: float = Field(default=0.12, gt=0, le=1,
+                                         description="chance an unlaunched app launches in a month once APIs exist")
+    app_margin: float = Field(default=0.6, ge=0, le=20, description="app price = token cost per user x (1 + margin)")
+    overhead_usd_per_user_month: float = Field(default=4.0, ge=0, le=1000,
+                                               description="support and tooling cost per user, paid outside")
+    fixed_cost_usd_per_month: float = Field(default=5.0e4, ge=0, le=1e10,
+                                            description="team cost of a launched app, paid outside")
+    candidates: int = Field(default=6, ge=1, le=100, description="providers an app compares when it chooses one")
+
+
+class CategoryDemand(_Strict):
+    potential_users: float = Field(gt=0, le=1e11, description="end users who could adopt at month 0")
+    growth_per_month: float = Field(ge=-0.5, le=1.0, description="growth of the potential user base per month")
+    tokens_per_user_month: float = Field(gt=0, le=1e10)
+    reference_price_usd_per_month: float = Field(gt=0, le=1e5, description="price at which adoption is 'full'")
+    price_elasticity: float = Field(ge=0, le=10, description="adoption ~ (price / reference) ^ -elasticity")
+    quality_elasticity: float = Field(default=1.5, ge=0, le=10, description="adoption ~ quality ^ this")
+
+
+def _default_demand() -> dict[str, CategoryDemand]:
+    return {
+        "chatbot": CategoryDemand(potential_users=2.0e7, growth_per_month=0.035, tokens_per_user_month=4.0e5,
+                                  reference_price_usd_per_month=20.0, price_elasticity=1.2),
+        "writing_tool": CategoryDemand(potential_users=8.0e6, growth_per_month=0.03, tokens_per_user_month=2.0e5,
+                                       reference_price_usd_per_month=12.0, price_elasticity=1.5),
+        "customer_service": CategoryDemand(potential_users=5.0e6, growth_per_month=0.035,
+                                           tokens_per_user_month=8.0e5, reference_price_usd_per_month=30.0,
+                                           price_elasticity=0.8),
+        "code_assistant": CategoryDemand(potential_users=4.0e6, growth_per_month=0.045, tokens_per_user_month=1.5e6,
+                                         reference_price_usd_per_month=20.0, price_elasticity=0.9),
+    }
+
+
+class Market(_Strict):
+    demand: dict[str, CategoryDemand] = Field(default_factory=_default_demand)
+    demand_growth_multiplier: float = Field(default=1.0, ge=0, le=10, description="scales every category's growth")
+    adoption_speed: float = Field(default=0.25, gt=0, le=1, description="share of the gap to target users closed/month")
+    gpu_price_response: float = Field(default=0.3, ge=0, le=5,
+                                      description="monthly price change per unit of utilisation above target")
+    target_gpu_utilization: float = Field(default=0.75, gt=0, le=1)
+    gpu_price_floor_share: float = Field(default=0.35, gt=0, le=1, description="price floor as share of reference")
+    api_margin: float = Field(default=0.5, ge=0, le=20, description="providers' markup over cost with no rival")
+    capacity_lead_time_months: int = Field(default=6, ge=0, le=60)
+    expansion_utilization: float = Field(default=0.85, gt=0, le=1, description="clouds order GPUs above this")
+    expansion_share: float = Field(default=0.4, ge=0, le=5, description="fleet growth per order")
+    entry_margin: float = Field(default=0.25, ge=0, le=10, description="stage profit margin that attracts entrants")
+    exit_after_months_insolvent: int = Field(default=3, ge=1, le=120)
+    logit_price_weight: float = Field(default=2.0, ge=0, le=100)
+    logit_quality_weight: float = Field(default=8.0, ge=0, le=1000)
+
+    @field_validator("demand")
+    @classmethod
+    def _categories(cls, v: dict[str, CategoryDemand]) -> dict[str, CategoryDemand]:
+        unknown = set(v) - set(APP_CATEGORIES)
+        if unknown:
+            raise ValueError(f"unknown app categories {sorted(unknown)}; allowed: {', '.join(APP_CATEGORIES)}")
+        if not v:
+            raise ValueError("no app category; allowed: one or more of " + ", ".join(APP_CATEGORIES))
+        return v
+
+
+class BiasAudit(_Strict):
+    enabled: bool = False
+    threshold: float = Field(default=0.08, gt=0, le=1, description="largest deployable model bias")
+    fine_usd: float = Field(default=5.0e6, ge=0, le=1e12)
+    action: Literal["block", "fine"] = Field(default="block", description="failing models are blocked or fined")
+    start_month: int = Field(default=0, ge=0, le=1200)
+
+
+class OpenWeightsRelease(_Strict):
+    month: int | None = Field(default=None, ge=0, le=1200, description="month an outside lab releases open weights")
+    params: float = Field(default=7.0e10, gt=1e6, le=1e13)
+    tokens: float = Field(default=1.5e13, gt=1e6, le=1e15)
+    bias: float = Field(default=0.05, ge=0, le=1)
+
+
+class Policy(_Strict):
+    wage_floor_usd_per_hour: float | None = Field(default=None, gt=0, le=500)
+    bias_audit: BiasAudit = Field(default_factory=BiasAudit)
+    carbon_price_usd_per_tco2: float = Field(default=0.0, ge=0, le=10_000)
+    open_weights_release: OpenWeightsRelease = Field(default_factory=OpenWeightsRelease)
+
+
+class Shock(_Strict):
+    month: int = Field(ge=0, le=1200)
+    kind: Literal["gpu_price", "demand"]
+    change: float = Field(gt=-1.0, le=10.0, description="fractional change, e.g. -0.5 halves the price")
+
+
+class Scenario(_Strict):
+    name: str = "custom"
+    question: str = ""
+    horizon_months: int = Field(default=72, ge=1, le=600)
+    seed: int = Field(default=42, ge=0, le=2**32 - 1)
+    scaling_fit: Literal["epoch", "hoffmann"] = "epoch"
+    labellers: Labellers = Field(default_factory=Labellers)
+    trainers: Trainers = Field(default_factory=Trainers)
+    clouds: Clouds = Field(default_factory=Clouds)
+    providers: Providers = Field(default_factory=Providers)
+    apps: Apps = Field(default_factory=Apps)
+    market: Market = Field(default_factory=Market)
+    policy: Policy = Field(default_factory=Policy)
+    shocks: list[Shock] = Field(default_factory=list)
+
+    # ---- YAML and overrides ---------------------------------------------------------------------------------------
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+    def content_key(self) -> str:
+        """A stable hash of the scenario's content (for caches and run ids)."""
+        import hashlib
+        import json
+
+        return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:16]
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A copy with dotted-path fields replaced (``{"market.api_margin": 0.2}``), validated."""
+        data = self.model_dump(mode="json")
+        for path, value in overrides.items():
+            _set_path(data, path, value)
+        return validate_scenario(data)
+
+    @classmethod
+    def numeric_fields(cls) -> dict[str, tuple[type, float | None, float | None]]:
+        """Dotted paths of numeric fields with their (type, lower, upper) bounds, for sweeps and the dashboard."""
+        out: dict[str, tuple[type, float | None, float | None]] = {}
+        _collect_numeric(cls, "", out, Scenario().model_dump(mode="python"))
+        return out
+
+
+def _collect_numeric(model_cls: type[BaseModel], prefix: str, out: dict, values: dict) -> None:
+    for name, info in model_cls.model_fields.items():
+        path = f"{prefix}{name}"
+        value = values.get(name) if isinstance(values, dict) else None
+        ann = info.annotation
+        sub = _submodel(ann)
+        if sub is not None and isinstance(value, dict):
+            _collect_numeric(sub, path + ".", out, value)
+            continue
+        if isinstance(value, dict) and name == "demand":
+            for cat, cat_values in value.items():
+                _collect_numeric(CategoryDemand, f"{path}.{cat}.", out, cat_values)
+            continue
+        if isinstance(value, dict) and name == "fleet":
+            for hw in value:
+                out[f"{path}.{hw}"] = (int, 1, 10_000_000)
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if not (ann in (float | None, int | None) and value is None):
+                continue
+        lo = hi = None
+        for meta in info.metadata:
+            for attr in ("ge", "gt"):
+                if getattr(meta, attr, None) is not None:
+                    lo = getattr(meta, attr)
+            for attr in ("le", "lt"):
+                if getattr(meta, attr, None) is not None:
+                    hi = getattr(meta, attr)
+        kind = int if isinstance(value, int) and not isinstance(value, bool) else float
+        out[path] = (kind, lo, hi)
+
+
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _set_path(data: dict, path: str, value: Any) -> None:
+    parts = path.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ScenarioError([f"{path}: no such field ({'.'.join(parts[: i + 1])} is not a list index)"])
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node and isinstance(node[part], (dict, list)):
+            node = node[part]
+        else:
+            raise ScenarioError([f"{path}: no such field; '{part}' is not a section of the scenario"])
+    last = parts[-1]
+    if isinstance(node, list):
+        if not last.isdigit() or int(last) >= len(node):
+            raise ScenarioError([f"{path}: no such list index"])
+        node[int(last)] = value
+    elif isinstance(node, dict):
+        if last not in node and path.split(".")[-2:-1] not in (["fleet"], ["demand"]):
+            raise ScenarioError([f"{path}: no such field"])
+        node[last] = value
+    else:
+        raise ScenarioError([f"{path}: no such field"])
+
+
+class ScenarioError(ValueError):
+    """An invalid scenario: ``problems`` holds one message per problem, naming the field, the value and the rule."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("invalid scenario:\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
+def _format_error(err: dict) -> str:
+    loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("function-after",))
+    msg = err.get("msg", "invalid")
+    value = err.get("input")
+    typ = err.get("type", "")
+    if typ == "extra_forbidden":
+        return f"{loc}: unknown field (not part of the scenario schema); remove it or check its spelling"
+    if typ == "missing":
+        return f"{loc}: required field is missing"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    shown = value if not isinstance(value, (dict, list)) else type(value).__name__
+    rule = msg
+    ctx = err.get("ctx") or {}
+    if typ in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+        rule = "allowed: " + msg.replace("Input should be ", "")
+    elif typ == "literal_error":
+        rule = "allowed: " + str(ctx.get("expected", msg))
+    return f"{loc or 'scenario'}: value {shown!r} is not allowed; {rule}"
+
+
+def validate_scenario(data: Any) -> Scenario:
+    """A ``Scenario`` from plain data, or a ``ScenarioError`` listing every problem."""
+    if not isinstance(data, dict):
+        raise ScenarioError([f"scenario: expected a mapping of fields, got {type(data).__name__}"])
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = [_format_error(e) for e in exc.errors(include_url=False)]
+        raise ScenarioError(problems) from None
+
+
+def scenario_from_yaml(text: str) -> Scenario:
+    """Parse and validate YAML text."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ScenarioError([f"file: not valid YAML{where}: {getattr(exc, 'problem', exc)}"]) from None
+    if data is None:
+        raise ScenarioError(["file: empty; allowed: a YAML mapping of scenario fields"])
+    return validate_scenario(data)
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+def preset_path(name: str) -> Path:
+    path = SCENARIO_DIR / f"{name}.yaml"
+    if not path.exists():
+        raise ScenarioError([f"preset: unknown {name!r}; allowed: {', '.join(preset_names())}"])
+    return path
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """A preset by name (``baseline``) or a YAML file by path."""
+    text_path = Path(name_or_path)
+    if text_path.suffix in {".yaml", ".yml"} or text_path.exists():
+        if not text_path.exists():
+            raise ScenarioError([f"file: {str(name_or_path)!r} does not exist"])
+        return scenario_from_yaml(text_path.read_text(encoding="utf-8"))
+    return scenario_from_yaml(preset_path(str(name_or_path)).read_text(encoding="utf-8"))
+
+
+def preset_question(name: str) -> str:
+    return load_scenario(name).question
+
+
+def deep_copy(scenario: Scenario) -> Scenario:
+    return Scenario.model_validate(copy.deepcopy(scenario.model_dump(mode="python")))
+
+
+def finite(x: float) -> bool:
+    return math.isfinite(x)

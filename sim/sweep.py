@@ -1,0 +1,573 @@
+"""Run a sweep: ``python -m sim sweep SPEC --out DIR [--workers N] [--scheduler ADDRESS] [--resume]``.
+
+The runs of a sweep (design points x replicates, see ``sim.sweep_spec``) are cut into batches; each batch is one task
+for a ``concurrent.futures`` executor: a local ``ProcessPoolExecutor`` (``--workers``, default ``os.cpu_count()``),
+or a dask.distributed cluster (``Client(ADDRESS).get_executor()``) when ``--scheduler`` or the
+``DASK_SCHEDULER_ADDRESS`` environment variable names one. A task runs ``sim.runner.run(scenario, seed,
+collect_agents=False)`` for each of its runs, reduces the outcomes and returns tidy rows (and the monthly series of
+the chosen columns); the parent writes each finished batch to the store (``sim.store``) at once and forgets it, and at
+most two tasks per worker are in flight, so memory stays flat however large the sweep.
+
+Rows depend only on the spec and the seeds, never on the executor, the batch size or the order runs finish in: a
+sweep on a cluster gives the same rows as one on a laptop. ``--resume`` reads the run ids already stored and runs only
+the missing ones. Host names and timings go to ``DIR/manifest.json``, never into the rows.
+
+Python API (the dashboard starts sweeps in a background thread): ``run_sweep(spec, out_dir, workers=None,
+scheduler=None, resume=False, progress=None) -> SweepSummary``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import datetime as _dt
+import math
+import multiprocessing
+import os
+import platform
+import socket
+import sys
+import threading
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from sim.store import ResultsStore, StoreError
+from sim.sweep_spec import ResolvedSweep, SweepSpec, SweepSpecError, load_spec, resolve_sweep, spec_path
+
+ENV_SCHEDULER = "DASK_SCHEDULER_ADDRESS"
+MAX_BATCH = 50
+TASKS_PER_WORKER = 8
+IN_FLIGHT_PER_WORKER = 2
+PACKAGES = ("numpy", "pandas", "pyarrow", "duckdb", "mesa", "scipy", "SALib", "pydantic", "dask", "distributed")
+
+
+class SweepError(ValueError):
+    """A sweep that cannot start or continue (bad option, output directory in the way, no scheduler)."""
+
+
+class SweepRunError(RuntimeError):
+    """A run of the sweep failed; the message names the run (point, replicate, seed, parameter values)."""
+
+
+@dataclass
+class SweepSummary:
+    name: str
+    out_dir: str
+    status: str  # complete | interrupted | stopped | failed
+    total_runs: int
+    done_runs: int
+    new_runs: int
+    resumed_runs: int
+    batches: int
+    batch_size: int
+    workers: int
+    executor: str
+    elapsed_s: float
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---- the worker side -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    """One task: the base scenario and the runs to make from it (pickled to a worker process or a dask worker)."""
+
+    scenario: Any
+    parameters: list[str]
+    runs: list[tuple[str, int, int, int, tuple]]  # run_id, point_id, replicate, seed, parameter values
+    outcomes: list[tuple[str, str, str]]  # column, metric, reduction
+    series: list[str] = field(default_factory=list)
+
+
+def reduce_metric(metrics: pd.DataFrame, metric: str, how: str) -> float:
+    """One number from a metrics column: ``final`` (last month), or ``mean``/``peak``/``sum`` over months 1..H
+    (step 0 is the initial state, before any trade). NaN months are skipped; NaN if none is left."""
+    col = metrics[metric]
+    if how == "final":
+        return float(col.iloc[-1])
+    months = col[metrics["step"] >= 1] if "step" in metrics and len(metrics) > 1 else col
+    values = pd.to_numeric(months, errors="coerce").astype(float).dropna()
+    if values.empty:
+        return math.nan
+    if how == "mean":
+        return float(values.mean())
+    if how == "peak":
+        return float(values.max())
+    if how == "sum":
+        return float(values.sum())
+    raise ValueError(f"reduce: value {how!r} is not allowed; allowed: final, mean, peak, sum")
+
+
+def run_batch(batch: Batch) -> dict[str, Any]:
+    """Run every run of a batch; return its rows (and series) plus the host and timings (for the manifest only)."""
+    from sim.runner import run
+    from sim.scenario import ScenarioError
+
+    started = time.perf_counter()
+    records: list[tuple] = []
+    series_frames: list[pd.DataFrame] = []
+    run_s: list[float] = []
+    cache: tuple[tuple, Any] | None = None
+    for rid, point_id, replicate, seed, values in batch.runs:
+        overrides = dict(zip(batch.parameters, values))
+        try:
+            if cache is None or cache[0] != values:
+                cache = (values, batch.scenario.with_overrides(overrides) if overrides else batch.scenario)
+            t0 = time.perf_counter()
+            result = run(cache[1], seed=int(seed), collect_agents=False)
+            run_s.append(time.perf_counter() - t0)
+            metrics = result.metrics
+            outs = tuple(reduce_metric(metrics, metric, how) for _, metric, how in batch.outcomes)
+        except ScenarioError as exc:
+            raise SweepRunError(f"run {rid} (point {point_id}, replicate {replicate}, seed {seed}, {overrides}): "
+                                f"invalid scenario: {'; '.join(exc.problems)}") from None
+        except Exception as exc:  # a failing run is reported with its inputs, the sweep keeps what is done
+            tb = traceback.format_exc(limit=-3)
+            raise SweepRunError(f"run {rid} (point {point_id}, replicate {replicate}, seed {seed}, {overrides}) "
+                                f"failed: {type(exc).__name__}: {exc}\n{tb}") from None
+        records.append((rid, point_id, replicate, seed, *values, *outs))
+        if batch.series:
+            frame = metrics[["step", *batch.series]].copy()
+            frame.insert(0, "run_id", rid)
+            series_frames.append(frame)
+    columns = ["run_id", "point_id", "replicate", "seed", *batch.parameters, *[c for c, _, _ in batch.outcomes]]
+    rows = pd.DataFrame.from_records(records, columns=columns)
+    series = pd.concat(series_frames, ignore_index=True) if series_frames else None
+    return {"runs": rows, "series": series, "host": socket.gethostname(), "pid": os.getpid(),
+            "wall_s": time.perf_counter() - started, "run_s": run_s}
+
+
+# ---- the parent side -------------------------------------------------------------------------------------------
+
+
+def auto_batch_size(n_runs: int, workers: int) -> int:
+    """Runs per task: about ``TASKS_PER_WORKER`` tasks per worker (so the last tasks leave little idle time and a
+    killed sweep loses little), at most ``MAX_BATCH`` runs (so batches finish every few seconds). A run takes ~1 s
+    and a task costs a few ms to ship, so the overhead stays well under 1%."""
+    if n_runs <= 0:
+        return 1
+    return max(1, min(MAX_BATCH, math.ceil(n_runs / (max(1, workers) * TASKS_PER_WORKER))))
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def package_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _schemas(resolved: ResolvedSweep):
+    import pyarrow as pa
+
+    spec = resolved.spec
+    fields = [pa.field("run_id", pa.string()), pa.field("point_id", pa.int64()), pa.field("replicate", pa.int64()),
+              pa.field("seed", pa.int64())]
+    for p in spec.parameter_names:
+        fields.append(pa.field(p, pa.int64() if p in resolved.integer_params else pa.float64()))
+    fields += [pa.field(c, pa.float64()) for c in spec.outcome_columns]
+    series = [pa.field("run_id", pa.string()), pa.field("step", pa.int64())]
+    series += [pa.field(c, pa.float64()) for c in spec.series_columns]
+    return pa.schema(fields), pa.schema(series)
+
+
+def check_metrics(resolved: ResolvedSweep) -> None:
+    """Outcome metrics and series columns must be columns of ``RunResult.metrics``: checked on a one-month run."""
+    from sim.runner import run
+
+    spec = resolved.spec
+    probe = run(resolved.scenario.with_overrides({"horizon_months": 1}), seed=resolved.base_seed,
+                collect_agents=False)
+    columns = [c for c in probe.metrics.columns if c != "step"]
+    problems = []
+    for i, o in enumerate(spec.outcomes):
+        if o.metric not in probe.metrics.columns:
+            problems.append(f"outcomes.{i}.metric: value {o.metric!r} is not allowed; allowed: a metrics column "
+                            f"({', '.join(columns)})")
+    for c in spec.options.series or []:
+        if c not in probe.metrics.columns:
+            problems.append(f"options.series: value {c!r} is not allowed; allowed: metrics columns "
+                            f"({', '.join(columns)})")
+    if problems:
+        raise SweepSpecError(problems)
+
+
+def _open_executor(workers: int | None, scheduler: str | None):
+    """(executor, number of workers, kind, closer)."""
+    if scheduler:
+        try:
+            from distributed import Client
+        except ImportError:  # pragma: no cover - distributed is in requirements.txt
+            raise SweepError("--scheduler: dask.distributed is not installed; allowed: pip install -r "
+                             "requirements.txt") from None
+        try:
+            client = Client(scheduler, timeout="20s")
+        except Exception as exc:
+            raise SweepError(f"--scheduler: cannot connect to {scheduler!r} ({type(exc).__name__}: {exc}); allowed: "
+                             "the address of a running `dask scheduler`, e.g. tcp://HOST:8786") from None
+        n = sum(client.nthreads().values())
+        if n == 0:
+            try:
+                client.wait_for_workers(1, timeout=60)
+            except Exception:
+                client.close()
+                raise SweepError(f"--scheduler: {scheduler!r} has no workers after 60 s; start some with "
+                                 f"`dask worker {scheduler}`") from None
+            n = sum(client.nthreads().values())
+        executor = client.get_executor(pure=False)
+
+        def close() -> None:
+            executor.shutdown(wait=False)
+            client.close()
+
+        return executor, n, "dask", close
+    n = int(workers or os.cpu_count() or 1)
+    # fork is fastest and safe from a single-threaded parent; from a threaded one (the dashboard, a dask client)
+    # forking can copy a held lock, so use forkserver there.
+    method = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() \
+        else "forkserver"
+    executor = cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context(method))
+
+    def close() -> None:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+    return executor, n, "local-processes", close
+
+
+class _Timings:
+    """Streaming aggregates of the batches' timings for the manifest (constant memory)."""
+
+    def __init__(self):
+        self.hosts: dict[str, dict[str, float]] = {}
+        self.runs = 0
+        self.run_s_sum = 0.0
+        self.run_s_max = 0.0
+        self.run_s_min = math.inf
+
+    def add(self, result: dict[str, Any]) -> None:
+        host = self.hosts.setdefault(result["host"], {"runs": 0, "batches": 0, "busy_s": 0.0})
+        host["runs"] += len(result["run_s"])
+        host["batches"] += 1
+        host["busy_s"] = round(host["busy_s"] + result["wall_s"], 3)
+        for s in result["run_s"]:
+            self.runs += 1
+            self.run_s_sum += s
+            self.run_s_max = max(self.run_s_max, s)
+            self.run_s_min = min(self.run_s_min, s)
+
+    def as_dict(self) -> dict[str, Any]:
+        if not self.runs:
+            return {"hosts": self.hosts}
+        return {"hosts": self.hosts, "run_s": {"mean": round(self.run_s_sum / self.runs, 4),
+                                               "min": round(self.run_s_min, 4), "max": round(self.run_s_max, 4)}}
+
+
+def _manifest(resolved: ResolvedSweep) -> dict[str, Any]:
+    spec = resolved.spec
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "fingerprint": resolved.fingerprint,
+        "created_at": _now(),
+        "spec": spec.model_dump(mode="json"),
+        "base_scenario": resolved.scenario.model_dump(mode="json"),
+        "parameters": spec.parameter_names,
+        "integer_parameters": sorted(resolved.integer_params),
+        "outcome_columns": spec.outcome_columns,
+        "series_columns": spec.series_columns,
+        "design": {"kind": spec.design, "points": int(len(resolved.design)), "replicates": spec.replicates,
+                   "samples": spec.samples, "second_order": spec.second_order},
+        "total_runs": resolved.total_runs,
+        "seeds": {"base_seed": resolved.base_seed, "mode": spec.seeds, "replicate_seeds": resolved.common_seeds},
+        "packages": package_versions(),
+        "sessions": [],
+    }
+
+
+def _as_spec(spec: SweepSpec | str | Path) -> tuple[SweepSpec, Path | None]:
+    if isinstance(spec, SweepSpec):
+        return spec, None
+    path = spec_path(spec)
+    return load_spec(path), path.resolve().parent
+
+
+def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | None = None,
+              scheduler: str | None = None, resume: bool = False,
+              progress: Callable[[int, int], None] | None = None, batch_size: int | None = None,
+              spec_dir: str | Path | None = None, stop: threading.Event | None = None) -> SweepSummary:
+    """Run (or resume) a sweep into ``out_dir``; returns a summary. ``progress(done, total)`` is called after each
+    batch; setting ``stop`` stops submitting batches (those running finish and are kept; resume later).
+
+    Raises ``SweepSpecError`` (bad spec), ``SweepError`` (bad option, directory in the way, no scheduler) or
+    ``SweepRunError`` (a run failed; the finished batches are kept, fix and ``resume``).
+    """
+    started = time.perf_counter()
+    spec, found_dir = _as_spec(spec)
+    resolved = resolve_sweep(spec, Path(spec_dir) if spec_dir else found_dir)
+    if workers is not None and int(workers) < 1:
+        raise SweepError(f"--workers: value {workers} is not allowed; allowed: 1 or more")
+    if batch_size is not None and int(batch_size) < 1:
+        raise SweepError(f"--batch-size: value {batch_size} is not allowed; allowed: 1 or more")
+    scheduler = scheduler or os.environ.get(ENV_SCHEDULER) or None
+    store = ResultsStore(out_dir)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise SweepError(f"--out: {str(out)!r} is a file; allowed: a directory (new, or a sweep's to --resume)")
+
+    if store.exists():
+        if not resume:
+            done, total = store.progress()
+            raise SweepError(f"--out: {str(out)!r} already holds a sweep ({done} of {total} runs); allowed: pass "
+                             "--resume to continue it, or choose a new directory")
+        manifest = store.manifest()
+        if manifest.get("fingerprint") != resolved.fingerprint:
+            raise SweepError(f"--resume: {str(out)!r} holds a different sweep ({manifest.get('name')!r}, fingerprint "
+                             f"{manifest.get('fingerprint')}; this spec's is {resolved.fingerprint}); allowed: the "
+                             "same spec and base scenario, or a new --out directory")
+        store.clean_partial()
+        done_ids = store.run_ids()
+        unknown = done_ids - set(resolved.runs["run_id"])
+        if unknown:
+            raise SweepError(f"--resume: {str(out)!r} holds {len(unknown)} runs that are not part of this sweep; "
+                             "allowed: a directory written by this spec only")
+    else:
+        if out.exists() and any(p for p in out.iterdir() if not p.name.startswith(".")):
+            raise SweepError(f"--out: {str(out)!r} exists and is not a sweep directory; allowed: a new or empty "
+                             "directory")
+        check_metrics(resolved)
+        manifest = _manifest(resolved)
+        store.create(manifest, resolved.design)
+        done_ids = set()
+
+    todo = resolved.runs[~resolved.runs["run_id"].isin(done_ids)]
+    total = resolved.total_runs
+    already = total - len(todo)
+    params = spec.parameter_names
+    run_tuples = [(r[0], int(r[1]), int(r[2]), int(r[3]), tuple(_py(v) for v in r[4:]))
+                  for r in todo[["run_id", "point_id", "replicate", "seed", *params]].itertuples(index=False)]
+    del todo
+    outcomes = [(o.column, o.metric, o.reduce) for o in spec.outcomes]
+    series_cols = spec.series_columns
+    schema, series_schema = _schemas(resolved)
+
+    session: dict[str, Any] = {"started_at": _now(), "parent_host": socket.gethostname(), "pid": os.getpid(),
+                               "runs_before": already, "status": "running"}
+    manifest.setdefault("sessions", []).append(session)
+    timings = _Timings()
+    done = already
+    n_batches = 0
+    status = "complete"
+    error: str | None = None
+    n_workers = 0
+    kind = "none"
+    size = 0
+
+    if progress:
+        progress(done, total)
+    if run_tuples:
+        executor, n_workers, kind, close = _open_executor(workers, scheduler)
+        size = int(batch_size or spec.options.batch_size or auto_batch_size(len(run_tuples), n_workers))
+        session.update({"executor": kind, "scheduler": scheduler, "workers": n_workers, "batch_size": size})
+        store.write_manifest(manifest)
+        batches = (Batch(resolved.scenario, params, run_tuples[i:i + size], outcomes, series_cols)
+                   for i in range(0, len(run_tuples), size))
+        window = max(2, IN_FLIGHT_PER_WORKER * n_workers)
+        in_flight: set[cf.Future] = set()
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(in_flight) < window and not (stop is not None and stop.is_set()):
+                    batch = next(batches, None)
+                    if batch is None:
+                        exhausted = True
+                        break
+                    in_flight.add(executor.submit(run_batch, batch))
+                if not in_flight:
+                    break
+                finished, in_flight = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+                for fut in finished:
+                    try:
+                        result = fut.result()
+                    except cf.CancelledError:
+                        continue
+                    except SweepRunError as exc:
+                        status, error = "failed", str(exc)
+                        exhausted = True  # submit nothing more; keep what finishes
+                        for f in in_flight:
+                            f.cancel()
+                        continue
+                    except Exception as exc:  # a worker died, the scheduler went away, ...
+                        status, error = "failed", f"{type(exc).__name__}: {exc}"
+                        exhausted = True
+                        for f in in_flight:
+                            f.cancel()
+                        continue
+                    store.write_batch(result["runs"], result["series"], schema, series_schema)
+                    timings.add(result)
+                    done += len(result["runs"])
+                    n_batches += 1
+                    del result
+                    if progress:
+                        progress(done, total)
+                if stop is not None and stop.is_set() and status == "complete":
+                    status = "stopped"
+                    exhausted = True
+        except KeyboardInterrupt:
+            status = "interrupted"
+            for f in in_flight:
+                f.cancel()
+            raise
+        finally:
+            try:
+                close()
+            except Exception:
+                pass
+            elapsed = time.perf_counter() - started
+            session.update({"ended_at": _now(), "status": status, "runs_run": done - already, "batches": n_batches,
+                            "runs_after": done, "elapsed_s": round(elapsed, 3), **timings.as_dict()})
+            if error:
+                session["error"] = error.splitlines()[0]
+            store.write_manifest(manifest)
+    else:
+        session.update({"ended_at": _now(), "status": "complete", "runs_run": 0, "batches": 0, "runs_after": done,
+                        "elapsed_s": round(time.perf_counter() - started, 3)})
+        store.write_manifest(manifest)
+    if status == "complete" and done != total:  # cannot happen unless files were removed while running
+        status = "failed"
+        error = f"{total - done} runs missing after the sweep; run it again with --resume"
+    summary = SweepSummary(name=spec.name, out_dir=str(out), status=status, total_runs=total, done_runs=done,
+                           new_runs=done - already, resumed_runs=already, batches=n_batches, batch_size=size,
+                           workers=n_workers, executor=kind, elapsed_s=round(time.perf_counter() - started, 3),
+                           error=error)
+    if status == "failed":
+        raise SweepRunError(f"{error}\n{done} of {total} runs are stored in {out}; fix the cause and rerun with "
+                            "--resume")
+    return summary
+
+
+def _py(v: Any) -> Any:
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    return v
+
+
+# ---- progress on stderr ----------------------------------------------------------------------------------------
+
+
+class ProgressBar:
+    """``done/total runs, %, rate, ETA`` on one line of stderr, redrawn with ``\\r`` (a new line every 10% when
+    stderr is not a terminal)."""
+
+    def __init__(self, label: str = "sweep", stream=None, width: int = 24):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.t0: float | None = None
+        self.start_done = 0
+        self.last_draw = 0.0
+        self.last_decile = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if self.t0 is None:
+            self.t0, self.start_done = now, done
+        finished = done >= total
+        if self.tty:
+            if not finished and now - self.last_draw < 0.1:
+                return
+        else:
+            decile = int(10 * done / total) if total else 10
+            if decile == self.last_decile and not finished:
+                return
+            self.last_decile = decile
+        self.last_draw = now
+        self.stream.write(("\r" if self.tty else "") + self.line(done, total, now) + ("" if self.tty else "\n"))
+        if self.tty and finished:
+            self.stream.write("\n")
+        self.stream.flush()
+
+    def line(self, done: int, total: int, now: float) -> str:
+        frac = done / total if total else 1.0
+        filled = int(round(frac * self.width))
+        bar = "#" * filled + "." * (self.width - filled)
+        elapsed = now - (self.t0 or now)
+        new = done - self.start_done
+        rate = new / elapsed if elapsed > 0 and new > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else None
+        return (f"{self.label} [{bar}] {done}/{total} runs {100 * frac:5.1f}%  {rate:6.2f} runs/s  "
+                f"elapsed {_clock(elapsed)}  ETA {_clock(eta) if eta is not None else '--:--'}")
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+# ---- command line ----------------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", help="sweep file (YAML) or the name of a bundled sweep in data/sweeps/")
+    parser.add_argument("--out", required=True, help="output directory (new, or the sweep's own with --resume)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="local worker processes (default: os.cpu_count()); ignored with --scheduler")
+    parser.add_argument("--scheduler", default=None,
+                        help=f"dask.distributed scheduler address, e.g. tcp://HOST:8786 (default: ${ENV_SCHEDULER} "
+                             "if set, else local processes)")
+    parser.add_argument("--resume", action="store_true", help="continue a sweep in --out: run only missing runs")
+    parser.add_argument("--batch-size", type=int, default=None, help="runs per task (default: automatic)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def main(args: argparse.Namespace) -> int:
+    progress = None if args.quiet else ProgressBar(label=Path(str(args.spec)).stem)
+    try:
+        summary = run_sweep(args.spec, args.out, workers=args.workers, scheduler=args.scheduler,
+                            resume=args.resume, progress=progress, batch_size=args.batch_size)
+    except SweepSpecError as exc:
+        print(f"error: invalid sweep spec {args.spec}:", file=sys.stderr)
+        for p in exc.problems:
+            print(f"  - {p}", file=sys.stderr)
+        return 2
+    except (SweepError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SweepRunError as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; finished batches are kept in {args.out}; continue with --resume", file=sys.stderr)
+        return 130
+    where = "" if summary.executor == "none" else f" on {summary.workers} workers ({summary.executor})"
+    print(f"sweep {summary.name}: {summary.done_runs}/{summary.total_runs} runs done ({summary.new_runs} new, "
+          f"{summary.resumed_runs} already stored) in {summary.elapsed_s:.1f} s{where}; results in {summary.out_dir}")
+    return 0
+
+
+if __name__ == "__main__":  # python -m sim.sweep SPEC --out DIR (the same as python -m sim sweep)
+    _parser = argparse.ArgumentParser(prog="python -m sim sweep", description=__doc__.splitlines()[0])
+    add_arguments(_parser)
+    sys.exit(main(_parser.parse_args()))
