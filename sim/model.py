@@ -168,6 +168,13 @@ class ChainModel(mesa.Model):
     # 1 ------------------------------------------------------------------------------------------------------------
     def _shocks_and_policies(self, t: int) -> None:
         sc = self.scenario
+        doubling = sc.market.gpu_price_performance_doubling_years
+        if doubling:  # hardware progress: the same FLOP/s costs less to rent and to buy every month
+            decay = 2.0 ** (-1.0 / (12.0 * doubling))
+            for c in self.agents_of(CloudHost):
+                c.price_usd_per_hour *= decay
+                c.reference_price *= decay
+                c.capex_per_gpu_usd *= decay
         for shock in sc.shocks:
             if shock.month != t:
                 continue
@@ -225,7 +232,9 @@ class ChainModel(mesa.Model):
             return
         raw_wanted = np.array([lab.run["labels_wanted"] * label_cost_multiplier(lab.run["aggregation"])
                                for lab in new_runs])
-        b_idx, s_idx, qty, _ = merit_order_match(raw_wanted, capacity, label_prices)
+        accuracy = np.array([lb.accuracy for lb in labellers])
+        # labs buy the cheapest correct labels first: merit order by price per expected correct label
+        b_idx, s_idx, qty, _ = merit_order_match(raw_wanted, capacity, label_prices / accuracy)
         if len(qty) == 0:
             return
         amounts = qty * label_prices[s_idx]
@@ -616,7 +625,7 @@ class ChainModel(mesa.Model):
                 self._event("capacity_online", c.unique_id, "cloud", f"+{arrived:,.0f} {c.hardware_id}")
             c.update_price(mk)
             c.high_util_months = c.high_util_months + 1 if c.utilization > mk.expansion_utilization else 0
-            if c.high_util_months >= 3 and not c.pending and mk.expansion_share > 0:
+            if c.high_util_months >= 2 and not c.pending and mk.expansion_share > 0:
                 order = math.ceil(c.gpus * mk.expansion_share)
                 capex = order * c.capex_per_gpu_usd
                 if c.cash_usd > capex:

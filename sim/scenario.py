@@ -202,6 +202,9 @@ class Market(_Strict):
     gpu_price_floor_share: float = Field(default=0.35, gt=0, le=1, description="price floor as share of reference")
     api_margin: float = Field(default=0.5, ge=0, le=20, description="providers' markup over cost with no rival")
     capacity_lead_time_months: int = Field(default=6, ge=0, le=60)
+    gpu_price_performance_doubling_years: float | None = Field(
+        default_factory=lambda: default("gpu_price_performance_doubling_years.ml_gpus"), gt=0, le=100,
+        description="FLOP/s per dollar doubles this often (newer parts); null freezes hardware prices")
     expansion_utilization: float = Field(default=0.85, gt=0, le=1, description="clouds order GPUs above this")
     expansion_share: float = Field(default=0.4, ge=0, le=5, description="fleet growth per order")
     entry_margin: float = Field(default=0.25, ge=0, le=10, description="stage profit margin that attracts entrants")
