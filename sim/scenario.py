@@ -375,14 +375,15 @@ def _format_error(err: dict) -> str:
         return f"{loc}: required field is missing"
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
-    shown = value if not isinstance(value, (dict, list)) else type(value).__name__
     rule = msg
     ctx = err.get("ctx") or {}
     if typ in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
         rule = "allowed: " + msg.replace("Input should be ", "")
     elif typ == "literal_error":
         rule = "allowed: " + str(ctx.get("expected", msg))
-    return f"{loc or 'scenario'}: value {shown!r} is not allowed; {rule}"
+    if isinstance(value, (dict, list)):  # a rule across several fields: name the section, not its contents
+        return f"{loc or 'scenario'}: {rule}"
+    return f"{loc or 'scenario'}: value {value!r} is not allowed; {rule}"
 
 
 def validate_scenario(data: Any) -> Scenario:
