@@ -15,9 +15,9 @@ from ecosystem import planner
 from ecosystem.reference import default, hardware
 
 
-@dataclass
+@dataclass(eq=False)
 class TrainedModel:
-    """A released model. ``owner_id`` is -1 for a model released by the outside world (open weights)."""
+    """A released model (compared by identity). ``owner_id`` is -1 for a model released by the outside world."""
 
     model_id: int
     owner_id: int

@@ -49,6 +49,7 @@ class Ledger:
         self._payees: list[np.ndarray] = []
         self._amounts: list[np.ndarray] = []
         self._cats: list[np.ndarray] = []
+        self._pending: list[tuple] = []  # scalar payments, batched into arrays when read
         self.outside_in = 0.0  # running totals for the current step
         self.outside_out = 0.0
 
@@ -70,11 +71,22 @@ class Ledger:
 
     def pay(self, payer: int, payee: int, amount_usd: float, category: str) -> None:
         """One payment; amount must be >= 0 (zero payments are not recorded)."""
-        if amount_usd <= 0.0:
-            if amount_usd < 0.0:
-                raise ValueError(f"payment amount must be >= 0, got {amount_usd} ({category})")
+        if not amount_usd > 0.0:
+            if amount_usd < 0.0 or amount_usd != amount_usd:
+                raise ValueError(f"payment amount must be finite and >= 0, got {amount_usd} ({category})")
             return
-        self.pay_many(np.array([payer]), np.array([payee]), np.array([amount_usd]), category)
+        for party in (payer, payee):
+            if party != OUTSIDE and not self.open[party]:
+                raise ValueError(f"payment to or from a closed or unknown account ({category})")
+        if payer != OUTSIDE:
+            self.cash[payer] -= amount_usd
+        else:
+            self.outside_in += amount_usd
+        if payee != OUTSIDE:
+            self.cash[payee] += amount_usd
+        else:
+            self.outside_out += amount_usd
+        self._pending.append((self.step, payer, payee, amount_usd, _CODE[category]))
 
     def pay_many(self, payers: np.ndarray, payees: np.ndarray, amounts_usd: np.ndarray, category: str) -> None:
         """Many payments of one category at once (arrays of equal length; zero amounts are dropped)."""
@@ -88,6 +100,7 @@ class Ledger:
             payers, payees, amounts = payers[keep], payees[keep], amounts[keep]
         if len(amounts) == 0:
             return
+        self._flush()
         code = _CODE[category]
         out_payer = payers == OUTSIDE
         out_payee = payees == OUTSIDE
@@ -122,8 +135,21 @@ class Ledger:
 
     # ---- output -------------------------------------------------------------------------------------------------
 
+    def _flush(self) -> None:
+        """Move scalar payments into the array chunks (keeps the order of entry within each kind)."""
+        if not self._pending:
+            return
+        steps, payers, payees, amounts, cats = (np.array(col) for col in zip(*self._pending))
+        self._steps.append(steps.astype(np.int32))
+        self._payers.append(payers.astype(np.int64))
+        self._payees.append(payees.astype(np.int64))
+        self._amounts.append(amounts.astype(np.float64))
+        self._cats.append(cats.astype(np.int16))
+        self._pending = []
+
     def flows_frame(self) -> pd.DataFrame:
         """One row per payment: step, payer_id, payer_type, payee_id, payee_type, category, amount_usd."""
+        self._flush()
         if not self._amounts:
             return pd.DataFrame({
                 "step": pd.Series(dtype="int32"), "payer_id": pd.Series(dtype="int64"),

@@ -469,12 +469,9 @@ class ChainModel(mesa.Model):
                 p.cost_usd += fee
         if payer:
             self.ledger.pay_many(np.array(payer), np.array(payee), np.array(amount), "model_licence")
+            labs = {lab.unique_id: lab for lab in self.agents_of(ModelTrainer)}
             for owner, fee in zip(payee, amount):
-                lab = self.agents._agents_by_id.get(owner) if hasattr(self.agents, "_agents_by_id") else None
-                if lab is None:
-                    lab = self._agent_by_id(owner)
-                if lab is not None:
-                    lab.revenue_usd += fee
+                labs[owner].revenue_usd += fee
             m["licence_revenue_usd"] = float(sum(amount))
         m["tokens_served"] = tokens_total
         m["deployed_bias"] = weighted_bias / tokens_total if tokens_total > 0 else float("nan")
@@ -498,12 +495,6 @@ class ChainModel(mesa.Model):
             m["energy_kwh"] = float(kwh.sum())
             m["co2_t"] = float(co2_t.sum())
             m["carbon_tax_usd"] = float(carbon_bill.sum())
-
-    def _agent_by_id(self, agent_id: int):
-        for a in self.agents:
-            if a.unique_id == agent_id:
-                return a
-        return None
 
     def _mean_listed_price(self) -> float:
         prices = [p.price_usd_per_mtok for p in self.agents_of(ServiceProvider) if p.hosted is not None]
@@ -597,7 +588,8 @@ class ChainModel(mesa.Model):
         score = sc.market.logit_quality_weight * quality - sc.market.logit_price_weight * np.log(cost)
         k = min(8, len(models))
         top = np.argsort(-score, kind="stable")[:k]
-        choose = [p for p in providers if p.hosted is None or not p.hosted.deployable or p.hosted not in models
+        offered = {id(mdl) for mdl in models}
+        choose = [p for p in providers if p.hosted is None or not p.hosted.deployable or id(p.hosted) not in offered
                   or self.random.random() < 0.2]
         if choose:
             picks = logit_choice(self.rng, np.tile(score[top], (len(choose), 1)))

@@ -44,6 +44,7 @@ ENV_SCHEDULER = "DASK_SCHEDULER_ADDRESS"
 MAX_BATCH = 50
 TASKS_PER_WORKER = 8
 IN_FLIGHT_PER_WORKER = 2
+CONNECT_TIMEOUT_S = 20
 PACKAGES = ("numpy", "pandas", "pyarrow", "duckdb", "mesa", "scipy", "SALib", "pydantic", "dask", "distributed")
 
 
@@ -219,7 +220,7 @@ def _open_executor(workers: int | None, scheduler: str | None):
             raise SweepError("--scheduler: dask.distributed is not installed; allowed: pip install -r "
                              "requirements.txt") from None
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
         except Exception as exc:
             raise SweepError(f"--scheduler: cannot connect to {scheduler!r} ({type(exc).__name__}: {exc}); allowed: "
                              "the address of a running `dask scheduler`, e.g. tcp://HOST:8786") from None
@@ -242,9 +243,12 @@ def _open_executor(workers: int | None, scheduler: str | None):
     n = int(workers or os.cpu_count() or 1)
     # fork is fastest and safe from a single-threaded parent; from a threaded one (the dashboard, a dask client)
     # forking can copy a held lock, so use forkserver there.
-    method = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() \
-        else "forkserver"
-    executor = cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context(method))
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("fork")
+    else:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["sim.sweep", "sim.runner"])  # imported once, by the fork server
+    executor = cf.ProcessPoolExecutor(max_workers=n, mp_context=context)
 
     def close() -> None:
         executor.shutdown(wait=True, cancel_futures=True)
