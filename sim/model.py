@@ -65,7 +65,6 @@ class ChainModel(mesa.Model):
         self.fit = scenario.scaling_fit
         self.models_registry: list[TrainedModel] = []
         self.events: list[dict] = []
-        self.metric_rows: list[dict] = []
         self.agent_frames: list[tuple[int, np.ndarray]] = []
         self.collect_agents = True
         self.demand_multiplier = 1.0
@@ -79,7 +78,7 @@ class ChainModel(mesa.Model):
         self.audits_failed = 0
         self._build_population()
         self.datacollector = mesa.DataCollector(
-            model_reporters={c: (lambda m, c=c: m._month.get(c, 0.0)) for c in METRIC_COLUMNS if c != "step"}
+            model_reporters={c: (lambda m, c=c: m._month[c]) for c in METRIC_COLUMNS}
         )
         self._record(step=0)
 
@@ -728,12 +727,15 @@ class ChainModel(mesa.Model):
         m["outside_inflow_usd"], m["outside_outflow_usd"] = self.ledger.outside_in, self.ledger.outside_out
         for key in METRIC_COLUMNS:
             m.setdefault(key, 0.0 if key not in ("deployed_bias", "api_price_usd_per_mtok") else float("nan"))
+        m["step"] = step
         self.datacollector.collect(self)
-        row = {"step": step}
-        row.update({k: m[k] for k in METRIC_COLUMNS if k != "step"})
-        self.metric_rows.append(row)
         if self.collect_agents:
             ids = np.fromiter((a.unique_id for a in self.agents), dtype=np.int64, count=len(self.agents))
             self.agent_frames.append((step, ids))
             self._agent_cash_snapshots = getattr(self, "_agent_cash_snapshots", [])
             self._agent_cash_snapshots.append(self.ledger.cash[ids].copy())
+
+    def metrics_frame(self):
+        """The DataCollector's model variables: one row per step, columns in ``METRIC_COLUMNS`` order."""
+        frame = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        return frame[list(METRIC_COLUMNS)].astype({"step": "int64"})

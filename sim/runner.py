@@ -121,7 +121,7 @@ def run(
     result = RunResult(
         scenario=scenario,
         seed=seed,
-        metrics=pd.DataFrame(model.metric_rows),
+        metrics=model.metrics_frame(),
         agents=_agents_frame(model) if collect_agents else _empty_agents(),
         flows=model.ledger.flows_frame(),
         events=pd.DataFrame(model.events, columns=["step", "kind", "agent_id", "agent_type", "detail"]),
