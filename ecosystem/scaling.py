@@ -6,6 +6,7 @@ and ``epoch`` (Besiroglu et al. 2024's replication, the default). Losses are in 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ecosystem.reference import ChinchillaFit, chinchilla_fit
@@ -54,12 +55,15 @@ def optimal_allocation(train_flops: float, fit: str = DEFAULT_FIT) -> OptimalAll
 
 
 def quality_from_loss(loss_nats: float, fit: str = DEFAULT_FIT) -> float:
-    """A 0..1 quality index from loss: the share of the reducible loss at a 10M-param / 200M-token model removed.
+    """A 0..1 quality index: where the model's reducible loss (L - E) sits, on a log scale, between a tiny model
+    (10M params on 200M tokens: quality 0) and a far-frontier one (10T params on 200T tokens: quality 1).
 
-    0 for a model no better than that tiny reference, approaching 1 as loss approaches the irreducible E. Used by
-    the simulation so that app developers compare models on one scale.
+    Log scale because each halving of reducible loss takes a roughly constant multiple of compute, so equal steps of
+    the index are equal steps of progress. The simulation's app developers and users compare models on it.
     """
     f = chinchilla_fit(fit)
-    ref = loss(1e7, 2e8, f)
-    q = (ref - loss_nats) / (ref - f.E)
+    low = loss(1e7, 2e8, f) - f.E
+    high = loss(1e13, 2e14, f) - f.E
+    reducible = max(loss_nats - f.E, 1e-12)
+    q = math.log(low / reducible) / math.log(low / high)
     return float(min(1.0, max(0.0, q)))

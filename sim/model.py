@@ -25,6 +25,7 @@ import mesa
 import numpy as np
 
 from ecosystem import planner, scaling
+from ecosystem.profiles import optimisation_loss_ratios
 from ecosystem.reference import default, hardware
 from sim.agents import AppDeveloper, CloudHost, DataLabeller, ModelTrainer, ServiceProvider, StageHistory, TrainedModel
 from sim.bias import label_cost_multiplier, model_bias
@@ -76,6 +77,9 @@ class ChainModel(mesa.Model):
         self._next_model_id = 0
         self.audits_passed = 0
         self.audits_failed = 0
+        self._loss_ratios = optimisation_loss_ratios()
+        ref = hardware(REFERENCE_SERVING_HW)
+        self._int8_time_share = ref.peak_bf16_flops_per_s / ref.peak_fp8_flops_per_s
         self._build_population()
         self.datacollector = mesa.DataCollector(
             model_reporters={c: (lambda m, c=c: m._month[c]) for c in METRIC_COLUMNS}
@@ -188,11 +192,13 @@ class ChainModel(mesa.Model):
         ow = sc.policy.open_weights_release
         if ow.month is not None and ow.month == t:
             loss = scaling.loss(ow.params, ow.tokens, self.fit)
+            serving, loss_served = self._optimise(ow.params, loss, "int8")
             model = TrainedModel(
                 model_id=self._new_model_id(), owner_id=OUTSIDE, strategy="open_weights", params=ow.params,
                 tokens=ow.tokens, train_flops=6 * ow.params * ow.tokens, loss=loss,
-                quality=scaling.quality_from_loss(loss, self.fit), bias=ow.bias, label_bias=float("nan"),
-                label_noise=float("nan"), aggregation="unknown", serving_params=ow.params * 0.5, optimisation="int8",
+                quality=scaling.quality_from_loss(loss_served, self.fit), bias=ow.bias, label_bias=float("nan"),
+                label_noise=float("nan"), aggregation="unknown", serving_params=serving,
+                optimisation="int8",
                 licence_share=0.0, release_step=t)
             self._audit(model, None, t)
             self.models_registry.append(model)
@@ -512,13 +518,9 @@ class ChainModel(mesa.Model):
             label_noise = run["label_error_sum"] / bought if bought > 0 else 0.5
             coverage = min(1.0, bought / max(run["labels_wanted"] * label_cost_multiplier(run["aggregation"]), 1.0))
             loss = scaling.loss(run["params"], run["tokens"], self.fit)
-            quality = scaling.quality_from_loss(loss, self.fit) * (0.8 + 0.2 * coverage)
-            if lab.strategy == "efficient":
-                serving, optimisation, quality = run["params"] * 0.5, "int8", quality * 0.99
-            elif cfg.quantize_models:
-                serving, optimisation, quality = run["params"] * 0.5, "int8", quality * 0.99
-            else:
-                serving, optimisation = run["params"], "none"
+            optimisation = getattr(cfg.optimisation, lab.strategy)
+            serving, loss_served = self._optimise(run["params"], loss, optimisation)
+            quality = scaling.quality_from_loss(loss_served, self.fit) * (0.8 + 0.2 * coverage)
             share = cfg.licence_share * (cfg.open_weights_licence_factor if lab.strategy == "open_weights" else 1.0)
             model = TrainedModel(
                 model_id=self._new_model_id(), owner_id=lab.unique_id, strategy=lab.strategy, params=run["params"],
@@ -533,6 +535,21 @@ class ChainModel(mesa.Model):
             self._event("model_release", lab.unique_id, "trainer",
                         f"model {model.model_id}: {model.params / 1e9:.1f}B params, quality {model.quality:.2f}, "
                         f"bias {model.bias:.3f}, labels {run['aggregation']}")
+
+    def _optimise(self, params: float, loss: float, optimisation: str) -> tuple[float, float]:
+        """Serving-equivalent params (bf16 FLOP-time per token / 2) and the served model's loss after optimisation.
+
+        int8 halves the GPU time per token (fp8/int8 peak = 2 x bf16 peak, ``hardware.csv``); distillation serves a
+        student of ``distill_size_ratio`` x the params, also in int8. Losses rise by the ratios the probe measured.
+        """
+        if optimisation == "none":
+            return params, loss
+        ratios = self._loss_ratios
+        int8_share = self._int8_time_share
+        if optimisation == "int8":
+            return params * int8_share, loss * ratios["int8"]
+        ratio = self.scenario.trainers.optimisation.distill_size_ratio
+        return params * ratio * int8_share, loss * ratios["distill"] * ratios["int8"]
 
     def _audit(self, model: TrainedModel, lab: ModelTrainer | None, t: int) -> None:
         audit = self.scenario.policy.bias_audit

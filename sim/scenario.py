@@ -92,6 +92,23 @@ class StrategyMix(_Strict):
         return self
 
 
+OptimisationChoice = Literal["none", "int8", "distill"]
+
+
+class Optimisation(_Strict):
+    """The chain's model-optimisation stage: what each kind of lab does to its model before serving it.
+
+    The quality cost of each technique is the relative rise in held-out loss the probe measured on the real small
+    Transformer (``data/profiles/probe_cpu.json``); the serving saving follows from the hardware: int8 runs at the
+    fp8/int8 tensor peak, twice the bf16 peak on the GPUs in ``hardware.csv``, so each token takes half the GPU time.
+    """
+
+    frontier: OptimisationChoice = "int8"
+    open_weights: OptimisationChoice = "int8"
+    efficient: OptimisationChoice = "distill"
+    distill_size_ratio: float = Field(default=0.25, gt=0, le=1, description="student params / teacher params")
+
+
 class Trainers(_Strict):
     count: int = Field(default=6, ge=1, le=10_000)
     capital_usd: float = Field(default=1.5e8, gt=0, le=1e13)
@@ -109,7 +126,7 @@ class Trainers(_Strict):
                                                description="open-weights labs charge this fraction of licence_share")
     efficient_tokens_multiplier: float = Field(default=4.0, ge=1, le=100,
                                                description="efficient labs train on k x the optimal tokens per param")
-    quantize_models: bool = Field(default=True, description="int8-quantise models for serving")
+    optimisation: Optimisation = Field(default_factory=Optimisation)
     min_cash_to_train_usd: float = Field(default=2.0e6, ge=0, le=1e13)
     staff_cost_usd_per_month: float = Field(default=1.0e6, ge=0, le=1e12, description="research team, paid outside")
     aggregation: Literal["single", "majority3", "gold"] = Field(default="single",
@@ -209,8 +226,8 @@ class Market(_Strict):
     expansion_share: float = Field(default=0.4, ge=0, le=5, description="fleet growth per order")
     entry_margin: float = Field(default=0.25, ge=0, le=10, description="stage profit margin that attracts entrants")
     exit_after_months_insolvent: int = Field(default=3, ge=1, le=120)
-    logit_price_weight: float = Field(default=2.0, ge=0, le=100)
-    logit_quality_weight: float = Field(default=8.0, ge=0, le=1000)
+    logit_price_weight: float = Field(default=1.0, ge=0, le=100, description="utility per unit of log price")
+    logit_quality_weight: float = Field(default=15.0, ge=0, le=1000, description="utility per unit of quality")
 
     @field_validator("demand")
     @classmethod
