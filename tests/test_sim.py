@@ -359,3 +359,29 @@ def test_cli_lists_presets_and_rejects_bad_input(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert "horizon_months: value 0 is not allowed" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_optimisation_lowers_serving_flops_at_the_measured_quality_cost():
+    from ecosystem import scaling
+    from ecosystem.profiles import optimisation_loss_ratios
+
+    model = ChainModel(Scenario(horizon_months=1))
+    loss = scaling.loss(7e10, 1.4e12)
+    ratios = optimisation_loss_ratios()
+    n_none, l_none = model._optimise(7e10, loss, "none")
+    n_int8, l_int8 = model._optimise(7e10, loss, "int8")
+    n_dist, l_dist = model._optimise(7e10, loss, "distill")
+    assert n_none == 7e10 and l_none == loss
+    assert n_int8 == pytest.approx(7e10 * 0.5 * 989 / 989, rel=0.01)  # H100: fp8/int8 peak = 2 x bf16 peak
+    assert n_dist == pytest.approx(7e10 * 0.25 * 0.5, rel=0.01)
+    assert l_int8 == pytest.approx(loss * ratios["int8"]) and l_dist > l_int8 > loss
+    q = [scaling.quality_from_loss(x) for x in (l_none, l_int8, l_dist)]
+    assert q[0] >= q[1] > q[2]
+
+
+def test_quality_index_orders_published_model_scales():
+    from ecosystem import scaling
+
+    q = [scaling.quality_from_loss(scaling.loss(n, d)) for n, d in ((1e8, 2e9), (7e9, 2e12), (7e10, 1.4e12),
+                                                                     (4e11, 1.5e13))]
+    assert q == sorted(q) and 0 < q[0] < q[-1] < 1
