@@ -340,7 +340,14 @@ class ChainModel(mesa.Model):
         growth_mult = sc.market.demand_growth_multiplier
         for c, code in self._cat_code.items():
             d = sc.market.demand[c]
-            potential = d.potential_users * (1.0 + d.growth_per_month * growth_mult) ** t * self.demand_multiplier
+            grown = (1.0 + d.growth_per_month * growth_mult) ** t
+            if d.saturation_users is not None and d.saturation_users > d.potential_users:
+                # logistic: starts growing at the given rate and levels off at the ceiling
+                cap = d.saturation_users
+                potential = cap / (1.0 + (cap / d.potential_users - 1.0) / grown)
+            else:
+                potential = d.potential_users * grown
+            potential *= self.demand_multiplier
             if cat_p[code] <= 0:
                 continue
             adoption = min(1.0, cat_q[code] ** d.quality_elasticity

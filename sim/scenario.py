@@ -193,19 +193,26 @@ class CategoryDemand(_Strict):
     reference_price_usd_per_month: float = Field(gt=0, le=1e5, description="price at which adoption is 'full'")
     price_elasticity: float = Field(ge=0, le=10, description="adoption ~ (price / reference) ^ -elasticity")
     quality_elasticity: float = Field(default=1.5, ge=0, le=10, description="adoption ~ quality ^ this")
+    saturation_users: float | None = Field(default=None, gt=0, le=1e11,
+                                           description="ceiling of the potential user base (logistic growth); "
+                                           "null for unbounded growth")
 
 
 def _default_demand() -> dict[str, CategoryDemand]:
     return {
+        # the chatbot ceiling is ChatGPT's 800M weekly users (demand.csv); the other ceilings are assumptions
         "chatbot": CategoryDemand(potential_users=2.0e7, growth_per_month=0.035, tokens_per_user_month=4.0e5,
-                                  reference_price_usd_per_month=20.0, price_elasticity=1.2),
+                                  reference_price_usd_per_month=20.0, price_elasticity=1.2,
+                                  saturation_users=default("end_users.chatgpt_weekly_active_2025_10")),
         "writing_tool": CategoryDemand(potential_users=8.0e6, growth_per_month=0.03, tokens_per_user_month=2.0e5,
-                                       reference_price_usd_per_month=12.0, price_elasticity=1.5),
+                                       reference_price_usd_per_month=12.0, price_elasticity=1.5,
+                                       saturation_users=3.0e8),
         "customer_service": CategoryDemand(potential_users=5.0e6, growth_per_month=0.035,
                                            tokens_per_user_month=8.0e5, reference_price_usd_per_month=30.0,
-                                           price_elasticity=0.8),
+                                           price_elasticity=0.8, saturation_users=2.0e8),
         "code_assistant": CategoryDemand(potential_users=4.0e6, growth_per_month=0.045, tokens_per_user_month=1.5e6,
-                                         reference_price_usd_per_month=20.0, price_elasticity=0.9),
+                                         reference_price_usd_per_month=20.0, price_elasticity=0.9,
+                                         saturation_users=1.0e8),
     }
 
 
