@@ -1,0 +1,178 @@
+"""Cached simulation runs and the session's shared state (uploads, saved runs, last good results).
+
+Runs are cached with ``st.cache_data`` keyed by the scenario's content (its YAML, which includes every field) and
+the seed, so the same levers never run twice in a server process. A run that is not cached runs in a worker thread
+while the script thread draws an ``st.progress`` bar from the run's ``progress(done, total)`` callback.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+import zipfile
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import pandas as pd
+import streamlit as st
+
+from sim.runner import FRAMES, RunResult, run
+from sim.scenario import Scenario, ScenarioError, scenario_from_yaml
+
+PROGRESS_DELAY_S = 0.15  # a cached run returns faster than this: no progress bar flashes
+
+
+@dataclass
+class RunView:
+    """A finished run plus what every page derives from it."""
+
+    result: RunResult
+    flows_by_type: pd.DataFrame  # step, payer_type, payee_type, category, amount_usd
+    run_s: float
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        return self.result.metrics
+
+    @property
+    def events(self) -> pd.DataFrame:
+        return self.result.events
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.result.scenario
+
+
+def aggregate_flows(flows: pd.DataFrame) -> pd.DataFrame:
+    """Payments summed per month, payer type, payee type and category (a few hundred rows instead of ~30,000)."""
+    return flows.groupby(["step", "payer_type", "payee_type", "category"], as_index=False, sort=True)[
+        "amount_usd"].sum()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cached_run(scenario_yaml: str, seed: int, _progress: Callable[[int, int], None] | None = None) -> RunView:
+    scenario = scenario_from_yaml(scenario_yaml)
+    t0 = time.perf_counter()
+    # no per-agent frame here (a quarter of the run time, and no page draws it); downloads rerun with it
+    result = run(scenario, seed=seed, progress=_progress, collect_agents=False)
+    return RunView(result=result, flows_by_type=aggregate_flows(result.flows), run_s=time.perf_counter() - t0)
+
+
+def with_progress(func: Callable[[], Any], poll: Callable[[], tuple[float, str]]) -> Any:
+    """``func()`` in a worker thread while the script thread draws ``st.progress`` from ``poll() -> (fraction,
+    text)``; the bar appears only if ``func`` takes longer than PROGRESS_DELAY_S (a cache hit shows none)."""
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = func()
+        except BaseException as exc:  # re-raised in the script thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="dashboard-work", daemon=True)
+    worker.start()
+    worker.join(PROGRESS_DELAY_S)
+    if worker.is_alive():
+        fraction, text = poll()
+        bar = st.progress(fraction, text=text)
+        while worker.is_alive():
+            worker.join(0.05)
+            fraction, text = poll()
+            bar.progress(min(1.0, max(0.0, fraction)), text=text)
+        bar.empty()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def get_run(scenario: Scenario, seed: int | None = None, label: str = "Simulating") -> RunView:
+    """The run of ``scenario`` with ``seed`` (default its own), from the cache or computed with a progress bar."""
+    seed = scenario.seed if seed is None else int(seed)
+    text = scenario.to_yaml()
+    progress = {"done": 0, "total": max(1, scenario.horizon_months)}
+
+    def on_progress(done: int, total: int) -> None:
+        progress["done"], progress["total"] = done, max(1, total)
+
+    def poll() -> tuple[float, str]:
+        done, total = progress["done"], progress["total"]
+        return done / total, f"{label}: month {done} of {total}"
+
+    return with_progress(lambda: _cached_run(text, seed, on_progress), poll)
+
+
+# ---- downloads ---------------------------------------------------------------------------------------------------
+
+
+def results_zip(result: RunResult, fmt: str = "csv") -> bytes:
+    """The run's frames (metrics, agents, flows, events) as CSV or Parquet files in one zip, with the scenario.
+    A cached run has no per-agent frame: the run is repeated with it (same scenario and seed, identical frames)."""
+    if result.agents.empty:
+        result = run(result.scenario, seed=result.seed, collect_agents=True)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in FRAMES:
+            frame: pd.DataFrame = getattr(result, name)
+            if fmt == "parquet":
+                data = io.BytesIO()
+                frame.to_parquet(data, index=False)
+                zf.writestr(f"{name}.parquet", data.getvalue())
+            else:
+                zf.writestr(f"{name}.csv", frame.to_csv(index=False))
+        zf.writestr("scenario.yaml", result.scenario.to_yaml())
+        zf.writestr("README.txt", f"LLM Chain Lab run of scenario {result.scenario.name!r}, seed {result.seed}.\n"
+                                  "metrics: one row per month; agents: one row per agent per month; flows: one row "
+                                  "per payment (USD); events: releases, entries, exits, shocks, audits.\n"
+                                  "Rerun: python -m sim run scenario.yaml --out DIR\n")
+    return buf.getvalue()
+
+
+# ---- session: uploads, saved runs, last good run -------------------------------------------------------------------
+
+
+def uploads() -> dict[str, str]:
+    return st.session_state.setdefault("uploads", {})
+
+
+def add_upload(filename: str, data: bytes) -> tuple[str | None, list[str]]:
+    """Validate an uploaded YAML scenario; on success keep it in the session and return (name, [])."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [f"file: {filename!r} is not UTF-8 text (byte {exc.start}); allowed: a YAML text file"]
+    if len(text) > 1_000_000:
+        return None, [f"file: {filename!r} is {len(text):,} characters; allowed: at most 1,000,000"]
+    try:
+        scenario = scenario_from_yaml(text)
+    except ScenarioError as exc:
+        return None, exc.problems
+    name = (scenario.name if scenario.name not in ("", "custom") else filename.rsplit(".", 1)[0]) or "upload"
+    existing = uploads()
+    base, k = name, 2
+    while name in existing and existing[name] != text:
+        name, k = f"{base} ({k})", k + 1
+    existing[name] = text
+    return name, []
+
+
+def saved_runs() -> list[dict[str, Any]]:
+    """Runs saved for the Compare page: {label, yaml, seed}."""
+    return st.session_state.setdefault("saved_runs", [])
+
+
+def save_run(label: str, scenario: Scenario, seed: int) -> bool:
+    runs = saved_runs()
+    text = scenario.to_yaml()
+    if any(r["yaml"] == text and r["seed"] == seed for r in runs):
+        return False
+    runs.append({"label": label, "yaml": text, "seed": int(seed)})
+    return True
+
+
+def remember(view: RunView, label: str) -> None:
+    st.session_state["last_good"] = (view, label)
+
+
+def last_good() -> tuple[RunView, str] | None:
+    return st.session_state.get("last_good")
