@@ -249,7 +249,8 @@ class Market(_Strict):
 
 class BiasAudit(_Strict):
     enabled: bool = False
-    threshold: float = Field(default=0.08, gt=0, le=1, description="largest deployable model bias")
+    threshold: float = Field(default=0.03, gt=0, le=1,
+                             description="largest deployable model bias (demographic-parity difference)")
     fine_usd: float = Field(default=5.0e6, ge=0, le=1e12)
     action: Literal["block", "fine"] = Field(default="block", description="failing models are blocked or fined")
     start_month: int = Field(default=0, ge=0, le=1200)
