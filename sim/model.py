@@ -738,6 +738,10 @@ class ChainModel(mesa.Model):
         m["hhi_training"] = hhi(np.array(list(getattr(self, "_licence_by_owner", {}).values())))
         m["hhi_api"] = hhi(np.array(list(getattr(self, "_tokens_by_provider", {}).values())))
         m["hhi_cloud"] = hhi(np.array([c.hours_sold for c in clouds])) if step > 0 else 0.0
+        m["hhi_labelling"] = hhi(np.array([lb.revenue_usd for lb in labellers])) if step > 0 else 0.0
+        m["hhi_apps"] = hhi(np.array([a.users for a in self.agents_of(AppDeveloper)]))
+        spend = m.get("end_user_spend_usd", 0.0)
+        m["labeller_value_share"] = m.get("label_spend_usd", 0.0) / spend if spend > 0 else 0.0
         self._licence_by_owner, self._tokens_by_provider = {}, {}
         m["models_available"] = len(self._candidate_models())
         m["providers_live"] = sum(1 for p in providers if p.hosted is not None)
