@@ -99,6 +99,24 @@ def summarize(store: ResultsStore | str | Path, outcome: str | None = None,
     return summarize_runs(store.runs(), spec.parameter_names, outcomes, interval)
 
 
+def fan(store: ResultsStore | str | Path, column: str, interval: float = INTERVAL) -> pd.DataFrame:
+    """Fan-chart bands of a series column: per design point and month, n, mean, median and the central
+    ``interval`` across replicates (computed in DuckDB, so it stays light for large sweeps)."""
+    store = _store(store)
+    manifest = store.manifest()
+    allowed = list(manifest.get("series_columns", []))
+    if column not in allowed:
+        raise AnalysisError(f"column: value {column!r} is not allowed; allowed: the sweep's series columns "
+                            f"({', '.join(allowed) or 'none were kept; set options.series'})")
+    lo_q, hi_q = (1 - interval) / 2, 1 - (1 - interval) / 2
+    lo_name, hi_name = f"p{round(100 * lo_q):02d}", f"p{round(100 * hi_q):02d}"
+    col = '"' + column.replace('"', '""') + '"'
+    return store.query(
+        f"SELECT r.point_id, s.step, count(s.{col}) AS n, avg(s.{col}) AS mean, median(s.{col}) AS median, "
+        f"quantile_cont(s.{col}, {lo_q}) AS {lo_name}, quantile_cont(s.{col}, {hi_q}) AS {hi_name} "
+        "FROM series s JOIN runs r USING (run_id) GROUP BY r.point_id, s.step ORDER BY r.point_id, s.step")
+
+
 # ---- importance ------------------------------------------------------------------------------------------------
 
 

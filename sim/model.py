@@ -350,8 +350,10 @@ class ChainModel(mesa.Model):
             potential *= self.demand_multiplier
             if cat_p[code] <= 0:
                 continue
-            adoption = min(1.0, cat_q[code] ** d.quality_elasticity
+            # willingness x = quality^qe (price / reference)^-elasticity; adoption 1 - exp(-x) saturates smoothly
+            willingness = (cat_q[code] ** d.quality_elasticity
                            * (cat_p[code] / d.reference_price_usd_per_month) ** (-d.price_elasticity))
+            adoption = 1.0 - math.exp(-willingness)
             mask = cats == code
             target_users[mask] = potential * adoption * share[mask]
         users = np.where(live, users + sc.market.adoption_speed * (target_users - users), 0.0)

@@ -346,7 +346,7 @@ def _collect_numeric(model_cls: type[BaseModel], prefix: str, out: dict, values:
             for attr in ("le", "lt"):
                 if getattr(meta, attr, None) is not None:
                     hi = getattr(meta, attr)
-        kind = int if isinstance(value, int) and not isinstance(value, bool) else float
+        kind = int if (isinstance(value, int) and not isinstance(value, bool)) or ann in (int, int | None) else float
         out[path] = (kind, lo, hi)
 
 

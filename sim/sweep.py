@@ -233,6 +233,11 @@ def _open_executor(workers: int | None, scheduler: str | None):
                 raise SweepError(f"--scheduler: {scheduler!r} has no workers after 60 s; start some with "
                                  f"`dask worker {scheduler}`") from None
             n = sum(client.nthreads().values())
+        try:
+            _check_cluster_environment(client, scheduler)
+        except SweepError:
+            client.close()
+            raise
         executor = client.get_executor(pure=False)
 
         def close() -> None:
@@ -254,6 +259,23 @@ def _open_executor(workers: int | None, scheduler: str | None):
         executor.shutdown(wait=True, cancel_futures=True)
 
     return executor, n, "local-processes", close
+
+
+_IMPORT_CHECK = "import sim.sweep, sim.runner"
+
+
+def _check_cluster_environment(client, scheduler: str) -> None:
+    """The scheduler (which unpickles task graphs) and every worker must import the project; a worker that cannot
+    would crash on each task and the sweep would hang, so ask first. ``exec`` is a builtin: it unpickles anywhere."""
+    where = "the scheduler"
+    try:
+        client.run_on_scheduler(exec, _IMPORT_CHECK)
+        where = "a worker"
+        client.run(exec, _IMPORT_CHECK)
+    except Exception as exc:
+        raise SweepError(f"--scheduler: {where} of {scheduler!r} cannot import the project ({type(exc).__name__}: "
+                         f"{exc}); allowed: a cluster whose scheduler and workers have requirements.txt installed "
+                         "and this repository on their PYTHONPATH (see the README, 'Running on a cluster')") from None
 
 
 class _Timings:
@@ -347,6 +369,9 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | 
                              f"{manifest.get('fingerprint')}; this spec's is {resolved.fingerprint}); allowed: the "
                              "same spec and base scenario, or a new --out directory")
         store.clean_partial()
+        for past in manifest.get("sessions", []):
+            if past.get("status") == "running":  # it never closed: killed, or its machine went down
+                past["status"] = "killed"
         done_ids = store.run_ids()
         unknown = done_ids - set(resolved.runs["run_id"])
         if unknown:
@@ -358,7 +383,6 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | 
                              "directory")
         check_metrics(resolved)
         manifest = _manifest(resolved)
-        store.create(manifest, resolved.design)
         done_ids = set()
 
     todo = resolved.runs[~resolved.runs["run_id"].isin(done_ids)]
@@ -386,8 +410,17 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | 
 
     if progress:
         progress(done, total)
-    if run_tuples:
-        executor, n_workers, kind, close = _open_executor(workers, scheduler)
+    # connect (and check the cluster) before writing anything, so a sweep that cannot start leaves no directory
+    opened = _open_executor(workers, scheduler) if run_tuples else None
+    if not store.exists():
+        try:
+            store.create(manifest, resolved.design)
+        except BaseException:
+            if opened is not None:
+                opened[3]()
+            raise
+    if opened is not None:
+        executor, n_workers, kind, close = opened
         size = int(batch_size or spec.options.batch_size or auto_batch_size(len(run_tuples), n_workers))
         session.update({"executor": kind, "scheduler": scheduler, "workers": n_workers, "batch_size": size})
         store.write_manifest(manifest)

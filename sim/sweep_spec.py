@@ -533,7 +533,7 @@ def resolve_sweep(spec: SweepSpec, spec_dir: Path | None = None) -> ResolvedSwee
                             f"numeric field ({hint})")
             continue
         kind, lo, hi = numeric[path]
-        if kind is int:
+        if kind is int or _declared_int(Scenario, path):
             integer_params.add(path)
             if p.values is not None and any(v != int(v) for v in p.values):
                 problems.append(f"parameters.{path}: values {p.values} are not all whole numbers; allowed: "
@@ -568,6 +568,34 @@ def resolve_sweep(spec: SweepSpec, spec_dir: Path | None = None) -> ResolvedSwee
     dump = scenario.model_dump(mode="json")
     return ResolvedSweep(spec=spec, scenario=scenario, design=design, base_seed=base_seed, common_seeds=common,
                          integer_params=frozenset(integer_params), fingerprint=fingerprint(spec, dump), runs=runs)
+
+
+def _declared_int(model: type, path: str) -> bool:
+    """Whether the field at ``path`` is declared ``int`` or ``int | None`` (``numeric_fields`` reports an optional
+    field left at None as float, and an LHS/Sobol value like 12.7 would then fail the scenario's validation)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    parts = path.split(".")
+    i = 0
+    while i < len(parts):
+        info = getattr(model, "model_fields", {}).get(parts[i])
+        if info is None:
+            return False
+        ann = info.annotation
+        if typing.get_origin(ann) is dict:  # dict[str, X]: the next part is a key
+            value_type = typing.get_args(ann)[1]
+            if isinstance(value_type, type) and issubclass(value_type, BaseModel):
+                model, i = value_type, i + 2
+                continue
+            return value_type is int and i + 2 == len(parts)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model, i = ann, i + 1
+            continue
+        types = [a for a in (typing.get_args(ann) or (ann,)) if a is not type(None)]
+        return types == [int] and i + 1 == len(parts)
+    return False
 
 
 def expand_runs(spec: SweepSpec, design: pd.DataFrame, base_seed: int, common: list[int]) -> pd.DataFrame:
