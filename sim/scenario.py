@@ -422,17 +422,22 @@ def validate_scenario(data: Any) -> Scenario:
         raise ScenarioError(problems) from None
 
 
-def scenario_from_yaml(text: str) -> Scenario:
-    """Parse and validate YAML text."""
+def parse_yaml(text: str, error: type[ValueError], empty_hint: str) -> Any:
+    """YAML text to data; ``error([message])`` naming the line and column of a syntax error, or an empty file."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ScenarioError([f"file: not valid YAML{where}: {getattr(exc, 'problem', exc)}"]) from None
+        raise error([f"file: not valid YAML{where}: {getattr(exc, 'problem', exc)}"]) from None
     if data is None:
-        raise ScenarioError(["file: empty; allowed: a YAML mapping of scenario fields"])
-    return validate_scenario(data)
+        raise error([f"file: empty; allowed: {empty_hint}"])
+    return data
+
+
+def scenario_from_yaml(text: str) -> Scenario:
+    """Parse and validate YAML text."""
+    return validate_scenario(parse_yaml(text, ScenarioError, "a YAML mapping of scenario fields"))
 
 
 def preset_names() -> list[str]:

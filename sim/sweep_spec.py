@@ -45,6 +45,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim.scenario import parse_yaml
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SWEEP_DIR = REPO_ROOT / "data" / "sweeps"
 
@@ -330,14 +332,7 @@ def validate_spec(data: Any) -> SweepSpec:
 
 
 def spec_from_yaml(text: str) -> SweepSpec:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SweepSpecError([f"file: not valid YAML{where}: {getattr(exc, 'problem', exc)}"]) from None
-    if data is None:
-        raise SweepSpecError(["file: empty; allowed: a YAML mapping with name, parameters, outcomes, ..."])
+    data = parse_yaml(text, SweepSpecError, "a YAML mapping with name, parameters, outcomes, ...")
     return validate_spec(data)
 
 
