@@ -24,58 +24,21 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+
+from dashboard.server import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop_streamlit  # noqa: E402
 OUT = ROOT / "benchmarks" / "results" / "dashboard.json"
 TARGETS = {"first_page_s": 3.0, "lever_change_s": 1.5}
 KPIS_JS = "() => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')].map(e => e.innerText).join('|')"
 IDLE_JS = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
            " && !document.querySelector('[data-testid=\"stProgress\"]')")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(script: str, cwd: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-                             "--server.port", str(port), "--browser.gatherUsageStats", "false",
-                             "--server.fileWatcherType", "none"], cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, base
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit(f"bench_dashboard: {script} did not start within 90 s")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def dashboard_ready(page) -> None:
@@ -133,8 +96,8 @@ def main() -> int:
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "static.py").write_text('import streamlit as st\nst.write("reference page")\n')
-        static_proc, static_url = start("static.py", Path(tmp))
-        dash_proc, dash_url = start("dashboard/app.py", ROOT)
+        static_proc, static_url = start_streamlit("static.py", Path(tmp))
+        dash_proc, dash_url = start_streamlit("dashboard/app.py", ROOT)
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -159,8 +122,8 @@ def main() -> int:
                 context.close()
                 browser.close()
         finally:
-            stop(dash_proc)
-            stop(static_proc)
+            stop_streamlit(dash_proc)
+            stop_streamlit(static_proc)
     results["raw_sim_s"] = raw_sim(args.repeats)
     ratios = {
         "first_page_over_static_page": results["first_page_s"] / results["static_page_s"],
