@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from ecosystem import compute, reference, scaling
+from ecosystem.profiles import load_probe_profile
 
 CALIBRATION_PATH = reference.REPO_ROOT / "data" / "profiles" / "mfu_calibration.json"
 
@@ -81,11 +83,52 @@ def _params(params: float, active_params: float | None) -> tuple[float, float]:
     return total, active
 
 
+THIS_MACHINE = "this-machine"
+
+
+def hardware_ids() -> list[str]:
+    """Every hardware id the planner accepts: the catalogue's, and ``this-machine`` (training plans only)."""
+    return sorted(reference.hardware_catalog()) + [THIS_MACHINE]
+
+
+@lru_cache(maxsize=1)
+def this_machine() -> reference.Hardware:
+    """The machine the probe ran on, as a training device: its measured dense-matmul peak (``probe_cpu.json``).
+
+    The probe measures neither power nor memory bandwidth, so plans on it have no energy figure and no serving plan.
+    """
+    profile = load_probe_profile()
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else float("nan")
+    return reference.Hardware(
+        id=THIS_MACHINE, name=f"this machine ({profile['machine'].get('cpu_model', 'CPU')}, measured by the probe)",
+        peak_bf16_flops_per_s=float(profile["gemm_peak_flops_per_s"]), peak_fp8_flops_per_s=None,
+        memory_bytes=float(mem), memory_bw_bytes_per_s=float("nan"), tdp_w=None,
+        source="data/profiles/probe_cpu.json: python -m ecosystem probe (GEMM peak and training MFU measured here)")
+
+
+def this_machine_mfu() -> float:
+    """Median-step training MFU of the probe's largest model on this machine (``probe_cpu.json``)."""
+    profile = load_probe_profile()
+    largest = profile["sizes"][-1]
+    return float(largest.get("mfu_median", largest["mfu"]))
+
+
 def _hardware(hardware_id: str) -> reference.Hardware:
     if not isinstance(hardware_id, str):
-        allowed = ", ".join(sorted(reference.hardware_catalog()))
-        raise ValueError(f"hardware: {hardware_id!r} is not an id; allowed: {allowed}")
-    return reference.hardware(hardware_id)  # its ValueError names the allowed ids
+        raise ValueError(f"hardware: {hardware_id!r} is not an id; allowed: {', '.join(hardware_ids())}")
+    if hardware_id == THIS_MACHINE:
+        return this_machine()
+    if hardware_id not in reference.hardware_catalog():
+        raise ValueError(f"hardware: unknown id {hardware_id!r}; allowed: {', '.join(hardware_ids())}")
+    return reference.hardware(hardware_id)
+
+
+def _catalogued(hardware_id: str, what: str) -> reference.Hardware:
+    """The hardware, refusing ``this-machine`` where a figure the probe does not measure is needed."""
+    if hardware_id == THIS_MACHINE:
+        raise ValueError(f"hardware: {THIS_MACHINE!r} has no {what} (the probe does not measure it); allowed: "
+                         f"{', '.join(sorted(reference.hardware_catalog()))}")
+    return _hardware(hardware_id)
 
 
 def _fit_name(fit: str) -> str:
@@ -103,7 +146,7 @@ def _default_entry(key: str) -> reference.Default | None:
 
 def tdp_w(hardware_id: str) -> float:
     """Board power (W) of one accelerator: hardware.csv, else the ``tdp_w.<id>`` row of defaults.csv (TPUs, H800)."""
-    hw = _hardware(hardware_id)
+    hw = _catalogued(hardware_id, "TDP")
     if hw.tdp_w is not None:
         return hw.tdp_w
     entry = _default_entry(f"tdp_w.{hardware_id}")
@@ -192,14 +235,19 @@ def _default_mfu_cached(hardware_id: str, params: float) -> float:
 
 
 def default_mfu(hardware_id: str, params: float) -> float:
-    """The calibrated default MFU for training a model of ``params`` (active) parameters on this hardware."""
+    """The calibrated default MFU for training a model of ``params`` (active) parameters on this hardware;
+    on ``this-machine``, the MFU the probe measured here."""
     _hardware(hardware_id)
     _check("params", params, 0.0, MAX_PARAMS)
+    if hardware_id == THIS_MACHINE:
+        return this_machine_mfu()
     return _default_mfu_cached(hardware_id, float(params))
 
 
 def mfu_basis(hardware_id: str) -> str:
     """One line saying where the default MFU for this hardware comes from."""
+    if hardware_id == THIS_MACHINE:
+        return "measured by the probe on this machine: median-step MFU of its largest model (probe_cpu.json)"
     cal = calibration()
     model = cal["model"]
     family = model["hardware_family"].get(hardware_id, hardware_id)
@@ -281,7 +329,10 @@ def train_plan(
     else:
         mfu_value = _check("mfu", mfu, 0.0, 1.0)
         assumptions["mfu"] = "given"
-    if price_usd_per_gpu_hour is None:
+    if price_usd_per_gpu_hour is None and hardware_id == THIS_MACHINE:
+        price = 0.0
+        assumptions["price_usd_per_gpu_hour"] = "0: your own machine (pass a price to cost its hours)"
+    elif price_usd_per_gpu_hour is None:
         price = default_price_usd_per_gpu_hour(hardware_id)
         entry = _default_entry(f"gpu_price_usd_per_hour.{hardware_id}")
         assumptions["price_usd_per_gpu_hour"] = (
@@ -304,8 +355,12 @@ def train_plan(
     else:
         grid = _check("grid_gco2_per_kwh", grid_gco2_per_kwh, *GRID_GCO2_PER_KWH_RANGE, low_open=False)
         assumptions["grid_gco2_per_kwh"] = "given"
-    power_w = tdp_w(hardware_id)
-    assumptions["energy"] = f"GPU-hours x TDP {power_w:g} W x PUE (board power at TDP, not metered)"
+    if hardware_id == THIS_MACHINE:
+        power_w = 0.0
+        assumptions["energy"] = "not estimated: the probe does not measure this machine's power (energy and CO2 are 0)"
+    else:
+        power_w = tdp_w(hardware_id)
+        assumptions["energy"] = f"GPU-hours x TDP {power_w:g} W x PUE (board power at TDP, not metered)"
 
     hours = flops / (hw.peak_bf16_flops_per_s * mfu_value * SECONDS_PER_HOUR)
     energy_mwh = hours * power_w * pue_value / 1e6
@@ -608,7 +663,7 @@ def serve_plan(
     """
     total, active = _params(params, active_params)
     demand = _check("tokens_per_day", tokens_per_day, 0.0, MAX_TOKENS_PER_DAY)
-    hw = _hardware(hardware_id)
+    hw = _catalogued(hardware_id, "measured memory bandwidth or power for a serving plan")
     n_ctx = _check_int("context_tokens", context_tokens, 1, MAX_CONTEXT_TOKENS)
     util = _check("utilization", utilization, 0.0, 1.0)
     bpp = _check("bytes_per_param", bytes_per_param, 0.0, 8.0)

@@ -31,7 +31,7 @@ def _one_line_error(prog: str):
 
 def add_arguments(parser: argparse.ArgumentParser, command: str = "plan") -> None:
     parser.error = _one_line_error(parser.prog)  # type: ignore[method-assign]
-    hardware_ids = ", ".join(sorted(reference.hardware_catalog()))
+    hardware_ids = ", ".join(planner.hardware_ids())
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     if command == "validate":
         return

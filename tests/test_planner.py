@@ -393,3 +393,21 @@ def test_cli_argparse_errors_are_one_line(capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--hardware" in err
+
+
+def test_this_machine_uses_the_probe_profile():
+    from ecosystem.profiles import load_probe_profile
+
+    profile = load_probe_profile()
+    largest = profile["sizes"][-1]
+    plan = planner.train_plan(1e8, 2e9, planner.THIS_MACHINE)
+    assert plan.mfu == pytest.approx(largest.get("mfu_median", largest["mfu"]))
+    expected_hours = plan.train_flops / (profile["gemm_peak_flops_per_s"] * plan.mfu * 3600)
+    assert plan.gpu_hours == pytest.approx(expected_hours)
+    assert plan.cost_usd == 0.0 and plan.energy_mwh == 0.0 and "probe" in plan.assumptions["mfu"]
+    priced = planner.train_plan(1e8, 2e9, planner.THIS_MACHINE, price_usd_per_gpu_hour=0.1)
+    assert priced.cost_usd == pytest.approx(0.1 * plan.gpu_hours)
+    with pytest.raises(ValueError, match="this-machine.*memory bandwidth.*allowed: A100-40GB"):
+        planner.serve_plan(1e8, 1e6, planner.THIS_MACHINE)
+    with pytest.raises(ValueError, match="allowed: .*this-machine"):
+        planner.train_plan(1e8, 2e9, "X100")
