@@ -84,9 +84,13 @@ def test_explore_lever_sankey_download_upload(page, server):
     thumb.focus()
     for _ in range(10):
         thumb.press("ArrowRight")
+    # each key press may start a rerun: wait for the last one (the URL holds the final value) to finish
+    page.wait_for_function("() => window.location.search.includes('demand=2')")
     page.wait_for_function(
         "(before) => { const v = [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')]"
         ".map(e => e.innerText); return v.length == 10 && v[0] != before; }", arg=before[0])
+    wait_idle(page)
+    page.wait_for_timeout(500)
     wait_idle(page)
     no_exception(page)
     after = kpi_texts(page)
