@@ -9,6 +9,8 @@ Measures, each as the median of ``--repeats`` tries:
 * ``first_page_cold_s``: the first navigation to the dashboard after the server starts (imports, two simulation
   runs: the scenario and its unmodified preset) until the KPI cards and a chart are visible (measured once);
 * ``first_page_s``: the same in a fresh browser context once the server is warm (runs cached);
+* ``first_page_interactive_s``: the same until the KPI values and the sidebar levers are there to use (the charts may
+  still be drawing: the browser loads Streamlit's plotly.js bundle for the first chart);
 * ``raw_sim_s``: ``sim.runner.run(baseline)`` in this process: the simulation alone;
 * ``lever_change_s``: one step of the demand lever (a new, uncached scenario: a full simulation) until the KPIs
   change and the page is idle again; ``lever_change_cached_s``: stepping back to a value already simulated.
@@ -35,10 +37,16 @@ sys.path.insert(0, str(ROOT))
 
 from dashboard.server import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop_streamlit  # noqa: E402
 OUT = ROOT / "benchmarks" / "results" / "dashboard.json"
-TARGETS = {"first_page_s": 3.0, "lever_change_s": 1.5}
+TARGETS = {"first_page_interactive_s": 3.0, "first_page_s": 3.0, "lever_change_s": 1.5}
 KPIS_JS = "() => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')].map(e => e.innerText).join('|')"
 IDLE_JS = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
            " && !document.querySelector('[data-testid=\"stProgress\"]')")
+
+
+def dashboard_interactive(page) -> None:
+    """The page can be used: the ten KPI cards show values and the sidebar's levers are there to move."""
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stMetricValue\"]').length == 10")
+    page.locator('.st-key-w_demand input[type="range"]').wait_for(state="visible")
 
 
 def dashboard_ready(page) -> None:
@@ -108,6 +116,8 @@ def main() -> int:
                     for _ in range(args.repeats))
                 results["first_page_s"] = statistics.median(
                     timed_load(browser, dash_url + "/", dashboard_ready) for _ in range(args.repeats))
+                results["first_page_interactive_s"] = statistics.median(
+                    timed_load(browser, dash_url + "/", dashboard_interactive) for _ in range(args.repeats))
                 context = browser.new_context(viewport={"width": 1400, "height": 1000})
                 page = context.new_page()
                 page.set_default_timeout(120_000)
@@ -145,7 +155,9 @@ def main() -> int:
     OUT.write_text(json.dumps(record, indent=2) + "\n")
     rows = [("static one-line Streamlit page (reference)", "static_page_s", None),
             ("dashboard first page, cold server", "first_page_cold_s", None),
-            ("dashboard first page (KPIs + chart)", "first_page_s", "first_page_s"),
+            ("dashboard first page interactive (KPIs + levers)", "first_page_interactive_s",
+             "first_page_interactive_s"),
+            ("dashboard first page complete (KPIs + chart)", "first_page_s", "first_page_s"),
             ("raw simulation of baseline (reference)", "raw_sim_s", None),
             ("lever change, new scenario, redrawn", "lever_change_s", "lever_change_s"),
             ("lever change back to a cached scenario", "lever_change_cached_s", None)]
