@@ -24,6 +24,7 @@ import math
 import statistics
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ecosystem import reference
 
@@ -292,25 +293,21 @@ if __name__ == "__main__":
 
 # ---- validation against every published run (python -m ecosystem validate) -----------------------------------------
 
-# How a row's reported FLOP figure was counted, where it is not the planner's model-FLOP convention. The planner
-# counts model FLOPs (6 N D + attention, PaLM's MFU convention); these notes name rows, not figures.
-REPORTED_FLOPS_ACCOUNTING = {
-    "OPT-175B": (
-        "hardware FLOPs with activation recomputation (147 TFLOP/s/GPU x 1024 GPUs x ~33 days in the OPT logbook): "
-        "one extra forward pass, so compared with model FLOPs x 8/6"
-    ),
-    "Gopher 280B": (
-        "Hoffmann et al.'s nominal 'Gopher compute' unit (the same figure as Chinchilla's), not a count of Gopher's "
-        "own 300B-token run; Gopher's own accounting (6.31e23) includes rematerialisation"
-    ),
-}
+# How a row's reported FLOP figure was counted, where it is not the planner's model-FLOP convention (6 N D + attention,
+# PaLM's MFU convention): data/reference/flops_accounting.csv names the rows, the accounting and its source.
+@lru_cache(maxsize=1)
+def reported_flops_accounting() -> dict[str, tuple[str, str]]:
+    """Model name -> (accounting kind: ``hardware_recomputation`` or ``nominal``, note) for rows counted otherwise."""
+    return {row["model"]: (row["accounting"], row["note"]) for row in reference.read_table("flops_accounting")}
+
+
 RECOMPUTATION_FACTOR = 8.0 / 6.0  # activation recomputation repeats the forward pass: (2 + 4 + 2) / (2 + 4)
 
 
 def comparable_flops(model: str, planner_flops: float) -> float:
     """The planner's FLOPs in the accounting of the row's reported figure (x 8/6 for recomputation rows)."""
-    accounting = REPORTED_FLOPS_ACCOUNTING.get(model, "")
-    return planner_flops * RECOMPUTATION_FACTOR if accounting.startswith("hardware FLOPs") else planner_flops
+    kind = reported_flops_accounting().get(model, ("model", ""))[0]
+    return planner_flops * RECOMPUTATION_FACTOR if kind == "hardware_recomputation" else planner_flops
 
 
 def _median_abs_log10(ratios: list[float]) -> float | None:
@@ -339,7 +336,7 @@ def validation_report() -> dict:
             "predicted_train_flops": flops,
             "reported_train_flops": run.train_flops,
             "flops_ratio": None if run.train_flops is None else comparable / run.train_flops,
-            "flops_accounting": REPORTED_FLOPS_ACCOUNTING.get(run.model, "model FLOPs (6ND + attention)"),
+            "flops_accounting": reported_flops_accounting().get(run.model, ("", "model FLOPs (6ND + attention)"))[1],
             "reported_gpu_hours": run.gpu_hours,
             "reported_mfu": run.reported_mfu,
             "implied_mfu": None,
