@@ -131,6 +131,19 @@ def test_plan_bad_input_names_the_field():
     assert "parameters" in messages and "70X" in messages
 
 
+def test_plan_prices_a_run_on_this_machine_from_the_probe():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("views/plan.py").run()
+    at.selectbox(key="t_hw").set_value("this-machine")
+    at.text_input[0].set_value("1e8")
+    at.text_input[2].set_value("2e9")
+    at.button[0].click().run()
+    _ok(at)
+    assert not at.error
+    kpis = _kpis(at)
+    assert kpis["Training compute"][0].endswith("FLOPs") and kpis["Cost"][0] == "0 USD"
+
+
 def test_classroom_next_month_moves_the_story():
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     at.switch_page("views/classroom.py").run()

@@ -18,6 +18,7 @@ st.caption("What does a training run or a serving fleet cost in GPU-hours, dolla
 
 HARDWARE = sorted(reference.hardware_catalog())
 DEFAULT_HW = HARDWARE.index("H100-SXM") if "H100-SXM" in HARDWARE else 0
+TRAIN_HARDWARE = planner.hardware_ids()  # adds "this-machine": the probe's measured peak and MFU (training only)
 
 
 class BadInput(ValueError):
@@ -66,7 +67,8 @@ def draw_train() -> None:
         t_params = c1.text_input("Parameters", "70B", help="e.g. 7e9, 70B, 1.8T")
         t_active = c1.text_input("Active parameters per token (mixture-of-experts; blank = all)", "")
         t_tokens = c2.text_input("Training tokens", "2T", help="e.g. 2e12, 1.4T, 300B")
-        t_hw = c2.selectbox("Hardware", HARDWARE, index=DEFAULT_HW, key="t_hw")
+        t_hw = c2.selectbox("Hardware", TRAIN_HARDWARE, index=DEFAULT_HW, key="t_hw",
+                            help="this-machine: the probe's measured matmul peak and training MFU on this computer")
         t_gpus = c3.text_input("GPUs (optional: gives wall-clock days)", "2048")
         with st.expander("Override a default (blank = the planner's default)"):
             o1, o2, o3, o4 = st.columns(4)
