@@ -4,6 +4,8 @@
 
 Measures, each as the median of ``--repeats`` tries:
 
+* ``plotly_page_s``: the same page with one small plotly chart, until the chart is drawn: the floor for any page
+  that shows a plotly chart (Streamlit loads its 4.7 MB plotly.js chunk for the first one);
 * ``static_page_s``: navigation to a one-line Streamlit page (``st.write``) until its text is visible, on a second
   server: the cost of Streamlit itself (websocket, script run, React render);
 * ``first_page_cold_s``: the first navigation to the dashboard after the server starts (imports, two simulation
@@ -41,6 +43,10 @@ TARGETS = {"first_page_interactive_s": 3.0, "first_page_s": 3.0, "lever_change_s
 KPIS_JS = "() => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')].map(e => e.innerText).join('|')"
 IDLE_JS = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
            " && !document.querySelector('[data-testid=\"stProgress\"]')")
+
+
+def plotly_ready(page) -> None:
+    page.locator(".js-plotly-plot .scatterlayer .trace").first.wait_for(state="visible")
 
 
 def dashboard_interactive(page) -> None:
@@ -104,13 +110,19 @@ def main() -> int:
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "static.py").write_text('import streamlit as st\nst.write("reference page")\n')
+        Path(tmp, "plotly_page.py").write_text(
+            "import streamlit as st\nimport plotly.graph_objects as go\nst.write('reference page')\n"
+            "st.plotly_chart(go.Figure(go.Scatter(y=[1, 3, 2])), theme='streamlit')\n")
         static_proc, static_url = start_streamlit("static.py", Path(tmp))
+        plotly_proc, plotly_url = start_streamlit("plotly_page.py", Path(tmp))
         dash_proc, dash_url = start_streamlit("dashboard/app.py", ROOT)
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 results["first_page_cold_s"] = timed_load(browser, dash_url + "/", dashboard_ready)
                 timed_load(browser, static_url + "/", lambda pg: pg.get_by_text("reference page").wait_for())
+                results["plotly_page_s"] = statistics.median(
+                    timed_load(browser, plotly_url + "/", plotly_ready) for _ in range(args.repeats))
                 results["static_page_s"] = statistics.median(
                     timed_load(browser, static_url + "/", lambda pg: pg.get_by_text("reference page").wait_for())
                     for _ in range(args.repeats))
@@ -134,9 +146,11 @@ def main() -> int:
         finally:
             stop_streamlit(dash_proc)
             stop_streamlit(static_proc)
+            stop_streamlit(plotly_proc)
     results["raw_sim_s"] = raw_sim(args.repeats)
     ratios = {
         "first_page_over_static_page": results["first_page_s"] / results["static_page_s"],
+        "first_page_over_plotly_page": results["first_page_s"] / results["plotly_page_s"],
         "lever_change_over_raw_sim": results["lever_change_s"] / results["raw_sim_s"],
         "lever_change_cached_over_static_page": results["lever_change_cached_s"] / results["static_page_s"],
     }
@@ -154,6 +168,7 @@ def main() -> int:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(record, indent=2) + "\n")
     rows = [("static one-line Streamlit page (reference)", "static_page_s", None),
+            ("one-line page with one plotly chart (reference)", "plotly_page_s", None),
             ("dashboard first page, cold server", "first_page_cold_s", None),
             ("dashboard first page interactive (KPIs + levers)", "first_page_interactive_s",
              "first_page_interactive_s"),
