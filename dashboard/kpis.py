@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -20,6 +20,7 @@ class Kpi:
     better: str  # "higher" | "lower" | "neither": colours the delta
     help: str
     absolute_delta: bool = False  # HHI and bias: show the change in points, not percent
+    trend: tuple[float, ...] = ()  # month-by-month values behind the figure (sparkline in the card)
 
     def delta(self, reference: "Kpi | None") -> str | None:
         if reference is None:
@@ -71,7 +72,7 @@ def kpis(metrics: pd.DataFrame) -> list[Kpi]:
     co2 = float(months["co2_t"].sum())
     hhi = _final(m, "hhi_api")
     bias = _final(m, "deployed_bias")
-    return [
+    cards = [
         Kpi("app_users", "App users (last month)", users, "users", human(users, "users"), "higher",
             "end users subscribed to any app at the horizon"),
         Kpi("tokens_served", "Tokens served (last month)", tokens, "tokens/month", human(tokens, "tokens/mo"),
@@ -94,3 +95,19 @@ def kpis(metrics: pd.DataFrame) -> list[Kpi]:
         Kpi("deployed_bias", "Deployed bias (last month)", bias, "parity gap", f"{bias:.3f} parity gap", "lower",
             "token-weighted demographic-parity gap of the models serving tokens (0-1)", absolute_delta=True),
     ]
+    trends = {
+        "app_users": months["app_users"], "tokens_served": months["tokens_served"],
+        "gpu_price": months["gpu_price_usd_per_hour"], "api_price": months["api_price_usd_per_mtok"],
+        "hhi_api": months["hhi_api"], "end_user_spend": months["end_user_spend_usd"].cumsum(),
+        "models_released": months["models_released"].cumsum(), "labeller_wage": months["labeller_wage_usd_per_hour"],
+        "co2": months["co2_t"].cumsum(), "deployed_bias": months["deployed_bias"],
+    }
+    return [replace(k, trend=_trend(trends.get(k.key))) for k in cards]
+
+
+def _trend(series: pd.Series | None) -> tuple[float, ...]:
+    """The series for a KPI card's sparkline; months without a value (no API yet) are left out."""
+    if series is None:
+        return ()
+    values = pd.to_numeric(series, errors="coerce").dropna()
+    return tuple(float(v) for v in values)

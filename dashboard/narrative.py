@@ -196,3 +196,41 @@ def month_story(metrics: pd.DataFrame, events: pd.DataFrame, scenario: Scenario,
         txt = "No end user is served yet: the chain has not reached them."
     stories.append((STAGES[5], txt))
     return headline, stories
+
+
+def _first_step(metrics: pd.DataFrame, column: str) -> int | None:
+    hit = metrics.loc[metrics[column] > 0, "step"]
+    return int(hit.iloc[0]) if len(hit) else None
+
+
+def overview_markdown(metrics: pd.DataFrame, events: pd.DataFrame) -> str:
+    """The run in a few plain lines: when the chain formed, where it stands at the horizon, what it cost."""
+    m = metrics
+    months = m[m["step"] >= 1]
+    last = m.iloc[-1]
+
+    def when(column: str) -> str:
+        step = _first_step(m, column)
+        return f"month {step}" if step is not None else "not within the horizon"
+
+    shocks = events[events["kind"].isin(["shock", "open_weights_release"])] if len(events) else events
+    lines = [
+        f"- **The chain forms**: first model {when('models_available')}, first API {when('providers_live')}, "
+        f"first app {when('apps_live')}; {_count(int(months['models_released'].sum()), 'model')} released in "
+        f"{int(last['step'])} months.",
+        f"- **At the horizon**: {human(last['app_users'], 'users')} on {int(last['apps_live'])} apps, "
+        f"{human(last['tokens_served'], 'tokens')} a month at {last['api_price_usd_per_mtok']:,.3f} USD per 1M "
+        f"tokens; GPUs rent at {last['gpu_price_usd_per_hour']:,.2f} USD/hour with "
+        f"{last['gpu_utilization']:.0%} of GPU-hours sold.",
+        f"- **Concentration**: HHI {last['hhi_training']:,.0f} among labs (licence revenue), "
+        f"{last['hhi_api']:,.0f} among API providers (tokens), {last['hhi_cloud']:,.0f} among clouds (GPU-hours).",
+        f"- **Labour and planet**: labellers earned {human(months['labeller_wages_usd'].sum(), 'USD')} over the run; "
+        f"{last['labellers_below_living_wage_share']:.0%} of vendors pay below their region's living wage; the GPUs "
+        f"used {human(months['energy_kwh'].sum(), 'kWh')} and emitted {human(months['co2_t'].sum(), 'tCO2')}.",
+        f"- **Bias**: deployed models' parity gap {last['deployed_bias']:.3f}; audits passed "
+        f"{int(last['audits_passed'])}, failed {int(last['audits_failed'])}.",
+    ]
+    if len(shocks):
+        lines.append("- **Shocks and releases**: " + "; ".join(
+            f"month {int(r.step)}: {r.detail}" for r in shocks.itertuples()) + ".")
+    return "\n".join(lines)

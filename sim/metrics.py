@@ -28,7 +28,8 @@ METRICS: dict[str, str] = {
     "labels_bought": "labels bought this month (labels)",
     "label_spend_usd": "labs' payments to labelling vendors this month (USD)",
     "label_price_usd": "median price of one label across vendors (USD per label)",
-    "labeller_wage_usd_per_hour": "hours-weighted mean hourly pay of labelling workers this month (USD per hour)",
+    "labeller_wage_usd_per_hour": "hours-weighted mean hourly pay of labelling workers this month (USD per hour); "
+    "empty (NaN) in months without labelling work",
     "labeller_wages_usd": "wages paid to labelling workers this month (USD)",
     "labeller_hours": "labelling worker-hours this month (hours)",
     "labellers_below_living_wage_share": "share of labelling vendors paying under their region's living wage (0-1)",

@@ -727,10 +727,8 @@ class ChainModel(mesa.Model):
             m["gpus_installed"] = float(sum(c.gpus for c in clouds))
         hours = sum(lb.hours_worked for lb in labellers) if step > 0 else 0.0
         wage_hours = sum(lb.hours_worked * lb.wage_usd_per_hour for lb in labellers) if step > 0 else 0.0
-        if hours > 0:
-            m["labeller_wage_usd_per_hour"] = wage_hours / hours
-        elif labellers:
-            m["labeller_wage_usd_per_hour"] = float(np.mean([lb.wage_usd_per_hour for lb in labellers]))
+        # hours-weighted pay of the month's labelling work; NaN in a month without any (no run started)
+        m["labeller_wage_usd_per_hour"] = wage_hours / hours if hours > 0 else float("nan")
         if labellers:
             m["label_price_usd"] = float(np.median([lb.price_usd_per_label for lb in labellers]))
             below = [lb for lb in labellers if lb.wage_usd_per_hour < lb.living_wage_usd_per_hour]
@@ -756,7 +754,7 @@ class ChainModel(mesa.Model):
         m["audits_passed"], m["audits_failed"] = self.audits_passed, self.audits_failed
         m["outside_inflow_usd"], m["outside_outflow_usd"] = self.ledger.outside_in, self.ledger.outside_out
         for key in METRIC_COLUMNS:
-            m.setdefault(key, 0.0 if key not in ("deployed_bias", "api_price_usd_per_mtok") else float("nan"))
+            m.setdefault(key, float("nan") if key in ("deployed_bias", "api_price_usd_per_mtok") else 0.0)
         m["step"] = step
         self.datacollector.collect(self)
         if self.collect_agents:

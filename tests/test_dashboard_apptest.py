@@ -41,8 +41,23 @@ def test_explore_shows_kpis_charts_and_shares_the_preset(explore):
     # every KPI value carries its unit
     assert kpis["App users (last month)"][0].endswith("users")
     assert "USD" in kpis["End-user spend (whole run)"][0]
-    assert len(explore.get("plotly_chart")) == 1  # tabs are lazy: only the open tab (time series) is drawn
+    # the first tab is the overview: no plotly chart (tabs are lazy), a month-by-month line in every card
+    assert len(explore.get("plotly_chart")) == 0
+    cards = explore.get("metric")
+    assert all(len(c.proto.chart_data) >= 12 for c in cards)
+    overview = " ".join(md.value for md in explore.markdown)
+    assert "The chain forms" in overview and "first model month" in overview
     assert explore.query_params.get("preset") in ("baseline", ["baseline"])
+
+
+def test_explore_time_series_tab_draws_the_chosen_metrics(explore):
+    explore.session_state["explore_tab"] = "Time series"
+    explore.run()
+    _ok(explore)
+    assert len(explore.get("plotly_chart")) == 1
+    assert explore.get_by_key("ts_metrics") is not None
+    explore.session_state["explore_tab"] = "Overview"
+    explore.run()
 
 
 @pytest.mark.parametrize("tab, widget", [("Money flows", "flow_month"), ("Value by stage", None),
@@ -58,7 +73,7 @@ def test_explore_tabs_draw_their_figure(explore, tab, widget):
     explore.run()
     labels = {b.label for b in explore.get("download_button")}
     assert {"Results (CSV, zip)", "Results (Parquet, zip)", "Scenario (YAML)"} <= labels
-    explore.session_state["explore_tab"] = "Time series"
+    explore.session_state["explore_tab"] = "Overview"
     explore.run()
 
 

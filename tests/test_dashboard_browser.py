@@ -69,15 +69,22 @@ def wait_idle(page) -> None:
 def test_explore_lever_sankey_download_upload(page, server):
     page.goto(server + "/")
     page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stMetricValue\"]').length == 10")
-    page.locator(".js-plotly-plot").first.wait_for(state="visible")
+    page.get_by_text("The chain forms").wait_for(state="visible")
     wait_idle(page)
     no_exception(page)
     assert "preset=baseline" in page.url
     before = kpi_texts(page)
     assert before[0].endswith("users")
-    # the time series is drawn: lines in the first chart
-    assert page.locator(".js-plotly-plot").first.locator(".scatterlayer .trace").count() >= 1
+    # every KPI card draws its month-by-month line
+    page.locator('[data-testid="stMetric"] svg').first.wait_for(state="visible")
+    assert page.locator('[data-testid="stMetric"]:has(svg)').count() == 10
     shot(page, "explore")
+    # the time series tab draws lines in its chart
+    page.get_by_role("tab", name="Time series").click()
+    page.locator(".js-plotly-plot .scatterlayer .trace").first.wait_for(state="visible")
+    assert page.locator(".js-plotly-plot").first.locator(".scatterlayer .trace").count() >= 1
+    wait_idle(page)
+    shot(page, "explore_time_series")
 
     # move a lever: demand growth x1.0 -> x2.0 with the keyboard
     thumb = page.locator('.st-key-w_demand input[type="range"]')

@@ -3,7 +3,7 @@ flows, value captured by stage, concentration, events, downloads."""
 
 import streamlit as st
 
-from dashboard import figures, kpis, levers, state
+from dashboard import figures, kpis, levers, narrative, state
 from sim.metrics import METRICS
 
 DEFAULT_SERIES = ["app_users", "tokens_served", "gpu_price_usd_per_hour", "api_price_usd_per_mtok"]
@@ -74,14 +74,23 @@ ref_cards = {k.key: k for k in kpis.kpis(ref_view.metrics)} if ref_view is not N
 for row in (cards[:5], cards[5:]):
     cols = st.columns(len(row))
     for col, k in zip(cols, row):
-        col.metric(k.label, k.text, help=k.help, border=True, **k.metric_args(ref_cards.get(k.key)))
-if not ref_cards:
-    st.caption("Deltas appear when a lever differs from the scenario's own value (compared at the same seed).")
+        col.metric(k.label, k.text, help=k.help, border=True, chart_data=list(k.trend) or None, chart_type="line",
+                   **k.metric_args(ref_cards.get(k.key)))
+st.caption("Each card's line is the figure month by month (running totals for whole-run figures). "
+           + ("" if ref_cards else "Deltas appear when a lever differs from the scenario's own value (compared at "
+              "the same seed)."))
 
 # tabs run lazily (on_change="rerun"): only the open tab's figures are built and sent to the browser
-tab_ts, tab_flow, tab_value, tab_hhi, tab_events, tab_dl = st.tabs(
-    ["Time series", "Money flows", "Value by stage", "Concentration", "Events", "Download & save"],
+# the overview opens first: its cards and text need no plotly.js, which the browser takes ~2 s to load on 2 cores
+tab_overview, tab_ts, tab_flow, tab_value, tab_hhi, tab_events, tab_dl = st.tabs(
+    ["Overview", "Time series", "Money flows", "Value by stage", "Concentration", "Events", "Download & save"],
     key="explore_tab", on_change="rerun")
+
+
+def draw_overview() -> None:
+    st.markdown(narrative.overview_markdown(m, view.events))
+    st.caption("Open **Time series** for any metric month by month, **Money flows** for the Sankey of who pays whom, "
+               "and the other tabs for value by stage, concentration, events and downloads.")
 
 
 def draw_series() -> None:
@@ -168,7 +177,7 @@ def draw_downloads() -> None:
             st.info("This run is already saved.")
 
 
-for tab, draw in ((tab_ts, draw_series), (tab_flow, draw_flows), (tab_value, draw_value),
+for tab, draw in ((tab_overview, draw_overview), (tab_ts, draw_series), (tab_flow, draw_flows), (tab_value, draw_value),
                   (tab_hhi, draw_concentration), (tab_events, draw_events), (tab_dl, draw_downloads)):
     if tab.open:
         with tab:
