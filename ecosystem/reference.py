@@ -8,7 +8,6 @@ records; it never hard-codes a published number. The raw tables are kept as publ
 from __future__ import annotations
 
 import csv
-import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -197,6 +196,3 @@ def chinchilla_fit(name: str = "epoch") -> ChinchillaFit:
         raise ValueError(f"scaling_laws.csv lacks {sorted(missing)} for fit {name!r}")
     return ChinchillaFit(name=name, source=source, **values)
 
-
-def is_finite_positive(value: float) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value) and value > 0

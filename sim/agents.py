@@ -13,6 +13,11 @@ import mesa
 
 from ecosystem import planner
 from ecosystem.reference import default, hardware
+from sim.bias import label_cost_multiplier
+
+
+# share of the per-run budget each kind of lab commits: frontier labs all of it, open-weights labs 80%, efficient 60%
+BUDGET_FACTOR = {"frontier": 1.0, "open_weights": 0.8, "efficient": 0.6}
 
 
 @dataclass(eq=False)
@@ -127,16 +132,10 @@ class ModelTrainer(ChainAgent):
         cash = self.cash_usd
         if self.run is not None or cash < cfg.min_cash_to_train_usd:
             return None
-        budget = cfg.budget_share_per_run * cash
-        if self.strategy == "frontier":
-            budget *= 1.0
-        elif self.strategy == "efficient":
-            budget *= 0.6
-        else:
-            budget *= 0.8
+        budget = cfg.budget_share_per_run * cash * BUDGET_FACTOR[self.strategy]
         mfu = planner.default_mfu(self.hardware_id, 1e10)
         peak = hardware(self.hardware_id).peak_bf16_flops_per_s
-        agg_mult = self.model.label_cost_multiplier(self.aggregation)
+        agg_mult = label_cost_multiplier(self.aggregation)
         # iterate twice: label volume depends on N, which depends on the compute budget left after labels
         compute_budget = budget
         alloc = None

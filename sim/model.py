@@ -66,7 +66,7 @@ class ChainModel(mesa.Model):
         self.fit = scenario.scaling_fit
         self.models_registry: list[TrainedModel] = []
         self.events: list[dict] = []
-        self.agent_frames: list[tuple[int, np.ndarray]] = []
+        self.agent_frames: list[tuple[int, np.ndarray, np.ndarray]] = []  # (step, agent ids, their cash)
         self.collect_agents = True
         self.demand_multiplier = 1.0
         self.history = {k: StageHistory() for k in ("trainer", "provider", "app")}
@@ -120,9 +120,6 @@ class ChainModel(mesa.Model):
     def optimal_allocation(self, flops: float, fit: str) -> scaling.OptimalAllocation:
         rounded = float(f"{flops:.3g}")
         return _optimal_allocation(rounded, fit)
-
-    def label_cost_multiplier(self, aggregation: str) -> float:
-        return label_cost_multiplier(aggregation)
 
     def gpu_capex_usd(self, hardware_id: str) -> float:
         """Installed cost of one GPU: the H100 all-in capex scaled by peak FLOP/s (no per-part quotes in the tables)."""
@@ -743,14 +740,15 @@ class ChainModel(mesa.Model):
         spend = m.get("end_user_spend_usd", 0.0)
         m["labeller_value_share"] = m.get("label_spend_usd", 0.0) / spend if spend > 0 else 0.0
         self._licence_by_owner, self._tokens_by_provider = {}, {}
-        m["models_available"] = len(self._candidate_models())
+        offered = self._candidate_models()
+        m["models_available"] = len(offered)
         m["providers_live"] = sum(1 for p in providers if p.hosted is not None)
         m["trainers_training"] = sum(1 for lab in trainers if lab.run is not None)
         m["n_labellers"], m["n_trainers"], m["n_clouds"] = len(labellers), len(trainers), len(clouds)
         m["n_providers"] = len(providers)
         m["n_apps"] = len(self.agents_of(AppDeveloper))
-        m["best_model_quality"] = max((mdl.quality for mdl in self._candidate_models()), default=0.0)
-        m["best_model_params"] = max((mdl.params for mdl in self._candidate_models()), default=0.0)
+        m["best_model_quality"] = max((mdl.quality for mdl in offered), default=0.0)
+        m["best_model_params"] = max((mdl.params for mdl in offered), default=0.0)
         m["audits_passed"], m["audits_failed"] = self.audits_passed, self.audits_failed
         m["outside_inflow_usd"], m["outside_outflow_usd"] = self.ledger.outside_in, self.ledger.outside_out
         for key in METRIC_COLUMNS:
@@ -759,9 +757,7 @@ class ChainModel(mesa.Model):
         self.datacollector.collect(self)
         if self.collect_agents:
             ids = np.fromiter((a.unique_id for a in self.agents), dtype=np.int64, count=len(self.agents))
-            self.agent_frames.append((step, ids))
-            self._agent_cash_snapshots = getattr(self, "_agent_cash_snapshots", [])
-            self._agent_cash_snapshots.append(self.ledger.cash[ids].copy())
+            self.agent_frames.append((step, ids, self.ledger.cash[ids].copy()))
 
     def metrics_frame(self):
         """The DataCollector's model variables: one row per step, columns in ``METRIC_COLUMNS`` order."""

@@ -126,8 +126,8 @@ def run(
         flows=model.ledger.flows_frame(),
         events=pd.DataFrame(model.events, columns=["step", "kind", "agent_id", "agent_type", "detail"]),
     )
-    result.timings = {"setup_s": t1 - t0, "run_s": t2 - t1 + (t1 - t0), "frames_s": time.perf_counter() - t2,
-                      "agent_steps": int(sum(len(ids) for _, ids in model.agent_frames)) or None}
+    result.timings = {"setup_s": t1 - t0, "run_s": t2 - t0, "frames_s": time.perf_counter() - t2,
+                      "agent_steps": int(sum(len(ids) for _, ids, _ in model.agent_frames)) or None}
     return result
 
 
@@ -139,8 +139,8 @@ def _empty_agents() -> pd.DataFrame:
 def _agents_frame(model: ChainModel) -> pd.DataFrame:
     if not model.agent_frames:
         return _empty_agents()
-    steps = np.concatenate([np.full(len(ids), s, dtype=np.int32) for s, ids in model.agent_frames])
-    ids = np.concatenate([ids for _, ids in model.agent_frames])
-    cash = np.concatenate(model._agent_cash_snapshots)
+    steps = np.concatenate([np.full(len(ids), s, dtype=np.int32) for s, ids, _ in model.agent_frames])
+    ids = np.concatenate([ids for _, ids, _ in model.agent_frames])
+    cash = np.concatenate([cash for _, _, cash in model.agent_frames])
     types = model.ledger.types[ids].astype(str)
     return pd.DataFrame({"step": steps, "agent_id": ids, "agent_type": types, "cash_usd": cash})
