@@ -287,10 +287,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 # ---- validation against every published run (python -m ecosystem validate) -----------------------------------------
 
 # How a row's reported FLOP figure was counted, where it is not the planner's model-FLOP convention (6 N D + attention,
@@ -385,3 +381,7 @@ def validation_report() -> dict:
         "gpu_hours_rows": len(gpu),
         "validation": cal["validation"],
     }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -178,6 +178,25 @@ def default_train_context_tokens() -> int:
     return int(reference.default("train_context_tokens.default"))
 
 
+def _pue_and_grid(
+    pue: float | None, grid_gco2_per_kwh: float | None, assumptions: dict[str, str]
+) -> tuple[float, float]:
+    """The PUE and grid intensity given (checked) or the defaults.csv ones, noting which in ``assumptions``."""
+    if pue is None:
+        pue_value = default_pue()
+        assumptions["pue"] = "defaults.csv pue.hyperscale"
+    else:
+        pue_value = _check("pue", pue, PUE_RANGE[0], PUE_RANGE[1], low_open=False)
+        assumptions["pue"] = "given"
+    if grid_gco2_per_kwh is None:
+        grid = default_grid_gco2_per_kwh()
+        assumptions["grid_gco2_per_kwh"] = "defaults.csv grid_gco2_per_kwh.us_average"
+    else:
+        grid = _check("grid_gco2_per_kwh", grid_gco2_per_kwh, *GRID_GCO2_PER_KWH_RANGE, low_open=False)
+        assumptions["grid_gco2_per_kwh"] = "given"
+    return pue_value, grid
+
+
 def energy_kwh_per_gpu_hour(hardware_id: str, pue: float) -> float:
     """Facility energy of one accelerator-hour at TDP: TDP (kW) x PUE. Model cards use the same convention."""
     pue_value = _check("pue", pue, PUE_RANGE[0], PUE_RANGE[1], low_open=False)
@@ -343,18 +362,7 @@ def train_plan(
             "price_usd_per_gpu_hour", price_usd_per_gpu_hour, 0.0, MAX_PRICE_USD_PER_GPU_HOUR, low_open=False
         )
         assumptions["price_usd_per_gpu_hour"] = "given"
-    if pue is None:
-        pue_value = default_pue()
-        assumptions["pue"] = "defaults.csv pue.hyperscale"
-    else:
-        pue_value = _check("pue", pue, PUE_RANGE[0], PUE_RANGE[1], low_open=False)
-        assumptions["pue"] = "given"
-    if grid_gco2_per_kwh is None:
-        grid = default_grid_gco2_per_kwh()
-        assumptions["grid_gco2_per_kwh"] = "defaults.csv grid_gco2_per_kwh.us_average"
-    else:
-        grid = _check("grid_gco2_per_kwh", grid_gco2_per_kwh, *GRID_GCO2_PER_KWH_RANGE, low_open=False)
-        assumptions["grid_gco2_per_kwh"] = "given"
+    pue_value, grid = _pue_and_grid(pue, grid_gco2_per_kwh, assumptions)
     if hardware_id == THIS_MACHINE:
         power_w = 0.0
         assumptions["energy"] = "not estimated: the probe does not measure this machine's power (energy and CO2 are 0)"
@@ -392,13 +400,6 @@ def train_plan(
 _SUFFIX = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
 
 
-def _suffixed(text: str) -> float:
-    text = text.strip()
-    if text and text[-1].upper() in _SUFFIX:
-        return float(text[:-1]) * _SUFFIX[text[-1].upper()]
-    return float(text)
-
-
 @lru_cache(maxsize=1)
 def hoffmann_approach1_allocation() -> tuple[float, float]:
     """(log10 k, a) of N_opt = k C^a fitted (least squares in log-log) to Hoffmann et al. 2022 Table 3 (Approach 1).
@@ -414,7 +415,7 @@ def hoffmann_approach1_allocation() -> tuple[float, float]:
     for item in rows[0]["value"].split(";"):
         size, _, rest = item.partition("->")
         flops_text = rest.split(",")[0]
-        points.append((math.log10(float(flops_text)), math.log10(_suffixed(size))))
+        points.append((math.log10(float(flops_text)), math.log10(parse_quantity(size))))
     n = len(points)
     mean_x = sum(x for x, _ in points) / n
     mean_y = sum(y for _, y in points) / n
@@ -489,7 +490,7 @@ def budget_plan(
     until they agree.
     """
     budget = _check("budget_usd", budget_usd, 0.0, MAX_BUDGET_USD)
-    _hardware(hardware_id)
+    peak = _hardware(hardware_id).peak_bf16_flops_per_s
     fit = _fit_name(fit)
     mfu_given = None if mfu is None else _check("mfu", mfu, 0.0, 1.0)
     price = (
@@ -497,20 +498,19 @@ def budget_plan(
         if price_usd_per_gpu_hour is None
         else _check("price_usd_per_gpu_hour", price_usd_per_gpu_hour, 0.0, MAX_PRICE_USD_PER_GPU_HOUR)
     )
-    peak = _hardware(hardware_id).peak_bf16_flops_per_s
     gpu_hours = budget / price
     mfu_value = mfu_given if mfu_given is not None else default_mfu(hardware_id, 1e10)
-    params = tokens = 0.0
+    params = tokens = predicted = 0.0
     for _ in range(50):
         flops_budget = gpu_hours * SECONDS_PER_HOUR * peak * mfu_value
         c6 = flops_budget
         for _ in range(50):
-            params, tokens, _loss = _allocate(c6, fit)
+            params, tokens, _ = _allocate(c6, fit)
             full = training_flops(params, tokens)
             c6 *= flops_budget / full
             if abs(full / flops_budget - 1.0) < 1e-12:
                 break
-        params, tokens, _loss = _allocate(c6, fit)
+        params, tokens, predicted = _allocate(c6, fit)
         if mfu_given is not None or params > MAX_PARAMS:
             break
         new_mfu = default_mfu(hardware_id, params)
@@ -523,7 +523,6 @@ def budget_plan(
             f"or tokens {tokens:.3g} > {MAX_TOKENS:g}); allowed: a smaller budget"
         )
     plan = train_plan(params, tokens, hardware_id, mfu=mfu_value, price_usd_per_gpu_hour=price_usd_per_gpu_hour)
-    _, _, predicted = _allocate(c6, fit)
     assumptions = dict(plan.assumptions)
     assumptions["fit"] = _FIT_NOTES[fit]
     if mfu_given is None:
@@ -569,7 +568,7 @@ def usd_per_million_tokens(
     price = _check("gpu_price_usd_per_hour", gpu_price_usd_per_hour, 0.0, MAX_PRICE_USD_PER_GPU_HOUR, low_open=False)
     util = _check("utilization", utilization, 0.0, 1.0)
     eff = (
-        _default_mfu_cached(hardware_id, active)
+        default_mfu(hardware_id, active)
         if serving_efficiency is None
         else _check("serving_efficiency", serving_efficiency, 0.0, 1.0)
     )
@@ -687,16 +686,7 @@ def serve_plan(
             "price_usd_per_gpu_hour", price_usd_per_gpu_hour, 0.0, MAX_PRICE_USD_PER_GPU_HOUR, low_open=False
         )
         assumptions["price_usd_per_gpu_hour"] = "given"
-    pue_value = default_pue() if pue is None else _check("pue", pue, PUE_RANGE[0], PUE_RANGE[1], low_open=False)
-    grid = (
-        default_grid_gco2_per_kwh()
-        if grid_gco2_per_kwh is None
-        else _check("grid_gco2_per_kwh", grid_gco2_per_kwh, *GRID_GCO2_PER_KWH_RANGE, low_open=False)
-    )
-    assumptions["pue"] = "defaults.csv pue.hyperscale" if pue is None else "given"
-    assumptions["grid_gco2_per_kwh"] = (
-        "defaults.csv grid_gco2_per_kwh.us_average" if grid_gco2_per_kwh is None else "given"
-    )
+    pue_value, grid = _pue_and_grid(pue, grid_gco2_per_kwh, assumptions)
 
     n_layer, d_model = compute.approx_shape_for_params(active)
     weights = compute.weights_bytes(total, bpp)

@@ -124,16 +124,15 @@ def _print_table(data: dict, keys: list[str]) -> None:
 
 
 def _plan(args: argparse.Namespace) -> dict:
-    common = {
-        "price_usd_per_gpu_hour": _number(args, "price_usd_per_gpu_hour"),
-    }
+    price = _number(args, "price_usd_per_gpu_hour")
     budget = _number(args, "budget_usd")
     if budget is not None:
         for name in ("params", "tokens", "active_params", "gpus", "pue", "grid_gco2_per_kwh"):
             if getattr(args, name) is not None:
                 raise BadInput(f"{_flag(name)}: not used with --budget-usd; allowed: --budget-usd with --hardware, "
                                "--fit, --mfu, --price-usd-per-gpu-hour")
-        plan = planner.budget_plan(budget, args.hardware, fit=args.fit, mfu=_number(args, "mfu"), **common)
+        plan = planner.budget_plan(budget, args.hardware, fit=args.fit, mfu=_number(args, "mfu"),
+                                   price_usd_per_gpu_hour=price)
         return plan.to_dict()
     for name in ("params", "tokens"):
         if getattr(args, name) is None:
@@ -147,7 +146,7 @@ def _plan(args: argparse.Namespace) -> dict:
         mfu=_number(args, "mfu"),
         pue=_number(args, "pue"),
         grid_gco2_per_kwh=_number(args, "grid_gco2_per_kwh"),
-        **common,
+        price_usd_per_gpu_hour=price,
     )
     out = plan.to_dict()
     if out["wall_clock_days"] is None:

@@ -447,16 +447,7 @@ def probe_size(size: Size, vocab_size: int, plan: Plan, device: str, train: corp
     # inference throughput (a full-context forward of the training batch)
     model.eval()
     x, _ = sample(size.batch)
-    with torch.no_grad(), _autocast(device):
-        model(x)
-        _sync(device)
-        best = math.inf
-        for _ in range(plan.infer_reps):
-            t0 = time.perf_counter()
-            model(x)
-            _sync(device)
-            best = min(best, time.perf_counter() - t0)
-    tokens_per_s_infer = tokens_per_step / best
+    tokens_per_s_infer = tokens_per_step / _forward_time(model, x, plan.infer_reps, device)
     del model, opt
 
     mem = measure_training_memory(cfg, size.batch, device)
