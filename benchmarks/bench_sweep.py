@@ -165,10 +165,10 @@ def memory_child(runs: int, months: int | None, workers: int) -> None:
 
 
 def measure_memory(runs: int, months: int | None, workers: int) -> dict:
-    args = [sys.executable, __file__, "--memory-child", str(runs), "--workers", str(workers)]
+    args = ["--memory-child", str(runs), "--workers", str(workers)]
     if months:
         args += ["--months", str(months)]
-    return _child(args[2:])
+    return _child(args)
 
 
 def main() -> int:

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.store import ResultsStore, StoreError
+from sim.store import ResultsStore, StoreError, sql_quote
 from sim.sweep_spec import SweepSpec, sobol_problem
 
 INTERVAL = 0.90
@@ -62,11 +62,16 @@ def _check_outcome(spec: SweepSpec, outcome: str | None) -> list[str]:
 # ---- per design point ------------------------------------------------------------------------------------------
 
 
+def _interval_bounds(interval: float) -> tuple[float, float, str, str]:
+    """The central ``interval``'s quantiles and their column names (0.90: 0.05, 0.95, p05, p95)."""
+    lo_q, hi_q = (1 - interval) / 2, 1 - (1 - interval) / 2
+    return lo_q, hi_q, f"p{round(100 * lo_q):02d}", f"p{round(100 * hi_q):02d}"
+
+
 def summarize_runs(runs: pd.DataFrame, parameters: list[str], outcomes: list[str],
                    interval: float = INTERVAL) -> pd.DataFrame:
     """Per design point and outcome: n, mean, std, median, and the central ``interval`` across replicates."""
-    lo_q, hi_q = (1 - interval) / 2, 1 - (1 - interval) / 2
-    lo_name, hi_name = f"p{round(100 * lo_q):02d}", f"p{round(100 * hi_q):02d}"
+    lo_q, hi_q, lo_name, hi_name = _interval_bounds(interval)
     cols = ["point_id", *parameters, "outcome", "n", "mean", "std", "median", lo_name, hi_name]
     if runs.empty:
         return pd.DataFrame(columns=cols)
@@ -108,9 +113,8 @@ def fan(store: ResultsStore | str | Path, column: str, interval: float = INTERVA
     if column not in allowed:
         raise AnalysisError(f"column: value {column!r} is not allowed; allowed: the sweep's series columns "
                             f"({', '.join(allowed) or 'none were kept; set options.series'})")
-    lo_q, hi_q = (1 - interval) / 2, 1 - (1 - interval) / 2
-    lo_name, hi_name = f"p{round(100 * lo_q):02d}", f"p{round(100 * hi_q):02d}"
-    col = '"' + column.replace('"', '""') + '"'
+    lo_q, hi_q, lo_name, hi_name = _interval_bounds(interval)
+    col = sql_quote(column)
     return store.query(
         f"SELECT r.point_id, s.step, count(s.{col}) AS n, avg(s.{col}) AS mean, median(s.{col}) AS median, "
         f"quantile_cont(s.{col}, {lo_q}) AS {lo_name}, quantile_cont(s.{col}, {hi_q}) AS {hi_name} "
@@ -152,13 +156,11 @@ def regression_importance(runs: pd.DataFrame, parameters: list[str], outcome: st
         return pd.DataFrame(columns=cols)
     x = data[parameters].to_numpy(dtype=float)
     y = data[outcome].to_numpy(dtype=float)
+    rx, ry = _ranks(x), _ranks(y[:, None])[:, 0]
     src, r2 = _std_coefficients(x, y)
-    srrc, r2_rank = _std_coefficients(_ranks(x), _ranks(y[:, None])[:, 0])
-    ry = pd.Series(y).rank().to_numpy()
-    spearman = []
-    for j in range(x.shape[1]):
-        rx = pd.Series(x[:, j]).rank().to_numpy()
-        spearman.append(float(np.corrcoef(rx, ry)[0, 1]) if rx.std() > 0 and ry.std() > 0 else math.nan)
+    srrc, r2_rank = _std_coefficients(rx, ry)
+    spearman = [float(np.corrcoef(rx[:, j], ry)[0, 1]) if rx[:, j].std() > 0 and ry.std() > 0 else math.nan
+                for j in range(x.shape[1])]
     out = pd.DataFrame({"parameter": parameters, "importance": np.abs(srrc), "method": "srrc", "srrc": srrc,
                         "src": src, "spearman": spearman, "r2_rank": r2_rank, "r2": r2, "n": len(data)})
     return _ranked(out)[cols]
@@ -196,19 +198,21 @@ def _ranked(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["rank", "parameter"], kind="stable").reset_index(drop=True)
 
 
+def _importance(runs: pd.DataFrame, spec: SweepSpec, manifest: dict[str, Any], outcome: str) -> pd.DataFrame:
+    if spec.design == "sobol":
+        n_points = int(manifest.get("design", {}).get("points", spec.n_points))
+        seed = int(manifest.get("seeds", {}).get("base_seed", spec.seed or 0))
+        return sobol_indices(runs, spec, outcome, n_points, seed=seed)
+    return regression_importance(runs, spec.parameter_names, outcome)
+
+
 def sensitivity(store: ResultsStore | str | Path, outcome: str) -> pd.DataFrame:
     """Importance of each input for ``outcome``: Sobol' indices for a sobol design, SRRC otherwise (see module
     docstring). Columns: parameter, importance, rank, method, and the method's own figures."""
     store = _store(store)
     spec = store.spec()
     (outcome,) = _check_outcome(spec, outcome)
-    runs = store.runs()
-    if spec.design == "sobol":
-        manifest = store.manifest()
-        n_points = int(manifest.get("design", {}).get("points", spec.n_points))
-        seed = int(manifest.get("seeds", {}).get("base_seed", spec.seed or 0))
-        return sobol_indices(runs, spec, outcome, n_points, seed=seed)
-    return regression_importance(runs, spec.parameter_names, outcome)
+    return _importance(store.runs(), spec, store.manifest(), outcome)
 
 
 # ---- command line ----------------------------------------------------------------------------------------------
@@ -248,17 +252,11 @@ def analyze(store: ResultsStore | str | Path, outcome: str | None = None) -> dic
         "replicates": spec.replicates, "runs_done": done, "runs_total": total,
         "interval": INTERVAL, "outcomes": {},
     }
-    n_points = int(manifest.get("design", {}).get("points", spec.n_points))
-    seed = int(manifest.get("seeds", {}).get("base_seed", spec.seed or 0))
     for name in outcomes:
         entry: dict[str, Any] = {"summary": _records(summarize_runs(runs, spec.parameter_names, [name])
                                                      .drop(columns="outcome"))}
         try:
-            if spec.design == "sobol":
-                sens = sobol_indices(runs, spec, name, n_points, seed=seed)
-            else:
-                sens = regression_importance(runs, spec.parameter_names, name)
-            entry["sensitivity"] = _records(sens)
+            entry["sensitivity"] = _records(_importance(runs, spec, manifest, name))
         except AnalysisError as exc:
             entry["sensitivity"] = []
             entry["sensitivity_error"] = str(exc)

@@ -8,10 +8,8 @@ field, the value and what is allowed (``ScenarioError.problems``).
 
 from __future__ import annotations
 
-import copy
-import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -411,15 +409,21 @@ def _format_error(err: dict) -> str:
     return f"{loc or 'scenario'}: value {value!r} is not allowed; {rule}"
 
 
+def validate_mapping(model: type[BaseModel], data: Any, error: type[ValueError], what: str,
+                     format_error: Callable[[dict], list[str]]) -> Any:
+    """``model`` from plain data, or ``error(problems)`` listing every problem (``format_error``: the messages for
+    one pydantic error)."""
+    if not isinstance(data, dict):
+        raise error([f"{what}: expected a mapping of fields, got {type(data).__name__}"])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise error([p for e in exc.errors(include_url=False) for p in format_error(e)]) from None
+
+
 def validate_scenario(data: Any) -> Scenario:
     """A ``Scenario`` from plain data, or a ``ScenarioError`` listing every problem."""
-    if not isinstance(data, dict):
-        raise ScenarioError([f"scenario: expected a mapping of fields, got {type(data).__name__}"])
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        problems = [_format_error(e) for e in exc.errors(include_url=False)]
-        raise ScenarioError(problems) from None
+    return validate_mapping(Scenario, data, ScenarioError, "scenario", lambda e: [_format_error(e)])
 
 
 def parse_yaml(text: str, error: type[ValueError], empty_hint: str) -> Any:
@@ -459,15 +463,3 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
             raise ScenarioError([f"file: {str(name_or_path)!r} does not exist"])
         return scenario_from_yaml(text_path.read_text(encoding="utf-8"))
     return scenario_from_yaml(preset_path(str(name_or_path)).read_text(encoding="utf-8"))
-
-
-def preset_question(name: str) -> str:
-    return load_scenario(name).question
-
-
-def deep_copy(scenario: Scenario) -> Scenario:
-    return Scenario.model_validate(copy.deepcopy(scenario.model_dump(mode="python")))
-
-
-def finite(x: float) -> bool:
-    return math.isfinite(x)

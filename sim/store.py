@@ -26,8 +26,9 @@ import os
 import re
 import threading
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, BinaryIO, Iterable, Iterator
 
 import pandas as pd
 
@@ -42,13 +43,20 @@ class StoreError(ValueError):
     """A directory that is not a usable sweep store (message names the path and what is wrong)."""
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+@contextmanager
+def _atomic_open(path: Path) -> Iterator[BinaryIO]:
+    """A file to write ``path`` through: a temporary name, synced and moved into place when the block ends."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     with open(tmp, "wb") as fh:
-        fh.write(data)
+        yield fh
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    with _atomic_open(path) as fh:
+        fh.write(data)
 
 
 def _atomic_write_table(path: Path, frame: pd.DataFrame, schema=None) -> None:
@@ -56,12 +64,8 @@ def _atomic_write_table(path: Path, frame: pd.DataFrame, schema=None) -> None:
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with open(tmp, "wb") as fh:
+    with _atomic_open(path) as fh:
         pq.write_table(table, fh, compression="zstd")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def part_name(run_ids: Iterable[str]) -> str:
@@ -72,6 +76,11 @@ def part_name(run_ids: Iterable[str]) -> str:
 
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
+
+
+def _parts_sql(sub: Path) -> str:
+    """DuckDB's table function over a directory's batch files."""
+    return f"read_parquet('{_sql_path(sub)}/part-*.parquet')"
 
 
 class ResultsStore:
@@ -177,8 +186,8 @@ class ResultsStore:
 
         if not self._parts(sub):
             return self._empty(sub, columns)
-        cols = ", ".join(_quote(c) for c in columns) if columns else "*"
-        sql = f"SELECT {cols} FROM read_parquet('{_sql_path(sub)}/part-*.parquet') {where} ORDER BY {order}"
+        cols = ", ".join(sql_quote(c) for c in columns) if columns else "*"
+        sql = f"SELECT {cols} FROM {_parts_sql(sub)} {where} ORDER BY {order}"
         with duckdb.connect() as con:
             return con.execute(sql).df()
 
@@ -222,7 +231,7 @@ class ResultsStore:
         total = int(self.manifest().get("total_runs", 0)) if self.exists() else 0
         if not self._parts(self.results_dir):
             return 0, total
-        sql = f"SELECT count(*) FROM read_parquet('{_sql_path(self.results_dir)}/part-*.parquet')"
+        sql = f"SELECT count(*) FROM {_parts_sql(self.results_dir)}"
         with duckdb.connect() as con:
             done = int(con.execute(sql).fetchone()[0])
         return done, total
@@ -232,16 +241,11 @@ class ResultsStore:
         import duckdb
 
         with duckdb.connect() as con:
-            if self._parts(self.results_dir):
-                con.execute(f"CREATE VIEW runs AS SELECT * FROM read_parquet('{_sql_path(self.results_dir)}/part-*"
-                            ".parquet')")
-            else:
-                con.register("runs", self._empty(self.results_dir, None))
-            if self._parts(self.series_dir):
-                con.execute(f"CREATE VIEW series AS SELECT * FROM read_parquet('{_sql_path(self.series_dir)}/part-*"
-                            ".parquet')")
-            else:
-                con.register("series", self._empty(self.series_dir, None))
+            for view, sub in (("runs", self.results_dir), ("series", self.series_dir)):
+                if self._parts(sub):
+                    con.execute(f"CREATE VIEW {view} AS SELECT * FROM {_parts_sql(sub)}")
+                else:
+                    con.register(view, self._empty(sub, None))
             if (self.dir / DESIGN).exists():
                 con.execute(f"CREATE VIEW design AS SELECT * FROM read_parquet('{_sql_path(self.dir / DESIGN)}')")
             try:
@@ -250,5 +254,6 @@ class ResultsStore:
                 raise StoreError(f"query: {str(exc).splitlines()[0]}") from None
 
 
-def _quote(column: str) -> str:
+def sql_quote(column: str) -> str:
+    """A column name as a quoted SQL identifier (parameter columns are dotted paths)."""
     return '"' + column.replace('"', '""') + '"'

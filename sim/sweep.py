@@ -445,15 +445,10 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | 
                         result = fut.result()
                     except cf.CancelledError:
                         continue
-                    except SweepRunError as exc:
-                        status, error = "failed", str(exc)
+                    except Exception as exc:  # a run failed, a worker died, the scheduler went away, ...
+                        status = "failed"
+                        error = str(exc) if isinstance(exc, SweepRunError) else f"{type(exc).__name__}: {exc}"
                         exhausted = True  # submit nothing more; keep what finishes
-                        for f in in_flight:
-                            f.cancel()
-                        continue
-                    except Exception as exc:  # a worker died, the scheduler went away, ...
-                        status, error = "failed", f"{type(exc).__name__}: {exc}"
-                        exhausted = True
                         for f in in_flight:
                             f.cancel()
                         continue

@@ -43,15 +43,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sim.scenario import parse_yaml
+from sim.scenario import parse_yaml, validate_mapping
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SWEEP_DIR = REPO_ROOT / "data" / "sweeps"
 
-DESIGNS = ("grid", "lhs", "sobol")
-REDUCTIONS = ("final", "mean", "peak", "sum")
 RESERVED_COLUMNS = ("run_id", "point_id", "replicate", "seed", "step")
 MAX_RUNS = 1_000_000
 MAX_SEED = 2**32 - 1
@@ -251,7 +249,7 @@ class SweepSpec(_Strict):
                 problems.append(f"outcomes: name {name!r} is not allowed; allowed: a name other than "
                                 f"{', '.join(RESERVED_COLUMNS)} and the parameters' paths")
         if not problems:
-            n = self.n_points * self.replicates
+            n = self.n_runs
             if n > MAX_RUNS:
                 problems.append(f"design: {self.n_points} points x {self.replicates} replicates = {n} runs; "
                                 f"allowed: at most {MAX_RUNS}")
@@ -279,7 +277,7 @@ class SweepSpec(_Strict):
     def n_points(self) -> int:
         d = len(self.parameters)
         if self.design == "grid":
-            return math.prod(len(p.grid_levels()) if p.is_range else len(p.values) for p in self.parameters.values())
+            return math.prod(p.levels if p.is_range else len(p.values) for p in self.parameters.values())
         if self.design == "lhs":
             return int(self.samples)
         return int(self.samples) * ((2 * d + 2) if self.second_order else (d + 2))
@@ -320,15 +318,7 @@ def _format_error(err: dict) -> list[str]:
 
 def validate_spec(data: Any) -> SweepSpec:
     """A ``SweepSpec`` from plain data, or a ``SweepSpecError`` listing every problem."""
-    if not isinstance(data, dict):
-        raise SweepSpecError([f"spec: expected a mapping of fields, got {type(data).__name__}"])
-    try:
-        return SweepSpec.model_validate(data)
-    except ValidationError as exc:
-        problems: list[str] = []
-        for e in exc.errors(include_url=False):
-            problems.extend(_format_error(e))
-        raise SweepSpecError(problems) from None
+    return validate_mapping(SweepSpec, data, SweepSpecError, "spec", _format_error)
 
 
 def spec_from_yaml(text: str) -> SweepSpec:
