@@ -57,7 +57,6 @@ class TransferTable:
     biases: tuple[float, ...]
     noises: tuple[float, ...]
     values: dict  # (aggregation, metric) -> tuple of rows (one per bias) of tuples (one per noise)
-    raw: dict  # same, before the isotonic fit
     cost_multiplier: dict  # aggregation -> float
     path: str
 
@@ -79,7 +78,6 @@ def load_table(path: str | Path | None = None) -> TransferTable:
         raise ValueError(f"{p}: no rows for aggregation {sorted(missing_aggs)}")
     cell = {(float(r["label_bias"]), float(r["label_noise"]), r["aggregation"]): r for r in rows}
     values: dict = {}
-    raw: dict = {}
     for agg in AGGREGATIONS:
         for metric, column in METRICS.items():
             grid = np.full((len(biases), len(noises)), np.nan)
@@ -89,7 +87,6 @@ def load_table(path: str | Path | None = None) -> TransferTable:
                     if r is None:
                         raise ValueError(f"{p}: missing row label_bias={b:g} label_noise={e:g} aggregation={agg}")
                     grid[i, j] = float(r[column])
-            raw[(agg, metric)] = tuple(tuple(row) for row in grid)
             fitted = np.column_stack([isotonic_increasing(grid[:, j]) for j in range(len(noises))])
             values[(agg, metric)] = tuple(tuple(float(x) for x in row) for row in fitted)
     cost = {}
@@ -97,7 +94,7 @@ def load_table(path: str | Path | None = None) -> TransferTable:
     for agg in AGGREGATIONS:
         per = np.mean([float(r["label_cost_usd_per_example"]) for r in rows if r["aggregation"] == agg])
         cost[agg] = float(per / single)
-    return TransferTable(tuple(biases), tuple(noises), values, raw, cost, str(p))
+    return TransferTable(tuple(biases), tuple(noises), values, cost, str(p))
 
 
 def _bracket(grid: tuple[float, ...], x: float) -> tuple[int, int, float]:

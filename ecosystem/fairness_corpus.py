@@ -59,6 +59,9 @@ PAD = "<pad>"
 UNK = "<unk>"
 _TERM_RE = re.compile(r"^[a-z0-9_]+$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ .-]{0,39}$")
+_WEIGHTS = np.array(list(ADJECTIVES.values()))  # indexed like adj1/adj2
+_MULTIPLIERS = np.array(list(MODIFIERS.values()))  # indexed like mod1/mod2
+_SLOTS: tuple[str, ...] = ("template", "group", "term", "noun1", "noun2", "mod1", "mod2", "adj1", "adj2")
 
 
 def tokenize(text: str) -> list[str]:
@@ -182,9 +185,7 @@ class FairnessCorpus:
     @property
     def score(self) -> np.ndarray:
         """True sentiment score (never 0)."""
-        w = np.array(list(ADJECTIVES.values()))
-        m = np.array(list(MODIFIERS.values()))
-        return w[self.adj1] * m[self.mod1] + w[self.adj2] * m[self.mod2]
+        return _WEIGHTS[self.adj1] * _MULTIPLIERS[self.mod1] + _WEIGHTS[self.adj2] * _MULTIPLIERS[self.mod2]
 
     @property
     def label(self) -> np.ndarray:
@@ -227,9 +228,7 @@ class FairnessCorpus:
         return (self.group + 1) % len(self.groups.names)
 
     def subset(self, idx: np.ndarray) -> "FairnessCorpus":
-        fields = {f: getattr(self, f)[idx] for f in ("template", "group", "term", "noun1", "noun2", "mod1", "mod2",
-                                                      "adj1", "adj2")}
-        return FairnessCorpus(groups=self.groups, **fields)
+        return FairnessCorpus(groups=self.groups, **{f: getattr(self, f)[idx] for f in _SLOTS})
 
 
 def make_corpus(n: int, seed: int = 0, groups: GroupSpec | Mapping[str, Sequence[str]] | None = None,
@@ -242,11 +241,10 @@ def make_corpus(n: int, seed: int = 0, groups: GroupSpec | Mapping[str, Sequence
         raise ValueError(f"seed: must be a non-negative integer; got {seed!r}")
     spec = groups if isinstance(groups, GroupSpec) else make_groups(groups)
     rng = np.random.default_rng([int(seed), int(split), 0xC0FFEE])
-    w = np.array(list(ADJECTIVES.values()))
-    m = np.array(list(MODIFIERS.values()))
+    w, m = _WEIGHTS, _MULTIPLIERS
+    sizes = np.array([len(t) for t in spec.terms])
     # Oversample, drop exact-zero scores, keep the first n (order and content depend only on the seed).
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("template", "group", "term", "noun1", "noun2", "mod1", "mod2",
-                                                           "adj1", "adj2")}
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in _SLOTS}
     have = 0
     while have < n:
         k = max(2 * (n - have), 64)
@@ -259,7 +257,6 @@ def make_corpus(n: int, seed: int = 0, groups: GroupSpec | Mapping[str, Sequence
         group = rng.integers(0, len(spec.names), k)
         term_u = rng.random(k)
         template = rng.integers(0, len(TEMPLATES), k)
-        sizes = np.array([len(t) for t in spec.terms])
         term = np.floor(term_u * sizes[group]).astype(np.int64)
         keep = (w[adj1] * m[mod1] + w[adj2] * m[mod2]) != 0
         for key, arr in (("template", template), ("group", group), ("term", term), ("noun1", noun1),

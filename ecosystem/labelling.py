@@ -197,8 +197,8 @@ def collect_labels(true_label: np.ndarray, is_target: np.ndarray, aggregation: s
         paid = n
         details = {"kept_mean_bias": float(pool.bias[passed].mean()),
                    "kept_mean_error_rate": float(pool.error_rate[passed].mean())}
-    details.setdefault("pool_mean_bias", float(pool.bias.mean()))
-    details.setdefault("pool_mean_error_rate", float(pool.error_rate.mean()))
+    details["pool_mean_bias"] = float(pool.bias.mean())
+    details["pool_mean_error_rate"] = float(pool.error_rate.mean())
     pos_t = (true_label == 1) & is_target
     rest = ~pos_t
     details["measured_flip_rate_target_positive"] = float((labels[pos_t] == 0).mean()) if pos_t.any() else 0.0

@@ -101,14 +101,10 @@ def aggregate(runs: list[dict]) -> list[dict]:
             row[metric + "_ci95_lo"] = col(src + "_ci95_lo").mean()
             row[metric + "_ci95_hi"] = col(src + "_ci95_hi").mean()
             row[metric + "_seed_sd"] = col(src).std(ddof=1) if len(rs) > 1 else 0.0
-        row["accuracy"] = col("accuracy").mean()
-        row["accuracy_ci95_lo"] = col("accuracy_ci95_lo").mean()
-        row["accuracy_ci95_hi"] = col("accuracy_ci95_hi").mean()
-        row["selection_rate_ratio"] = col("selection_rate_ratio").mean()
-        row["label_flip_rate_target_positive"] = col("label_flip_rate_target_positive").mean()
-        row["label_error_rate_other"] = col("label_error_rate_other").mean()
-        row["labellers_excluded"] = col("labellers_excluded").mean()
-        row["label_cost_usd_per_example"] = col("label_cost_usd_per_example").mean()
+        for name in ("accuracy", "accuracy_ci95_lo", "accuracy_ci95_hi", "selection_rate_ratio",
+                     "label_flip_rate_target_positive", "label_error_rate_other", "labellers_excluded",
+                     "label_cost_usd_per_example"):
+            row[name] = col(name).mean()
         base = single_cost.get((b, e))
         row["label_cost_multiplier"] = row["label_cost_usd_per_example"] / base if base else float("nan")
         row["audit_seconds"] = col("audit_seconds").mean()
@@ -155,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-train", type=int, default=None, help="default: the audit's default")
     p.add_argument("--n-test", type=int, default=None, help="default: the audit's default")
     p.add_argument("--epochs", type=int, default=None, help="default: the audit's default")
-    p.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) - 0))
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     p.add_argument("--out-dir", type=Path, default=PROFILES)
     p.add_argument("--aggregate-only", action="store_true", help="rebuild the table from the existing runs file")
     p.add_argument("--append", action="store_true",
