@@ -337,6 +337,12 @@ def hhi_figure(metrics: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def hhi_caption(metrics: pd.DataFrame, template: str) -> str:
+    """``template`` with ``{training}``, ``{api}`` and ``{cloud}`` filled with each stage's HHI at the horizon."""
+    last = metrics.iloc[-1]
+    return template.format(**{k: f"{last['hhi_' + k]:,.0f}" for k in ("training", "api", "cloud")})
+
+
 EVENT_LABELS = {
     "entry": "firm enters",
     "exit": "firm exits",

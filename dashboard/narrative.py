@@ -68,13 +68,12 @@ def month_story(metrics: pd.DataFrame, events: pd.DataFrame, scenario: Scenario,
     now, before = m.loc[step], m.loc[step - 1]
     ev = events[events["step"] == step]
     kinds = ev["kind"].value_counts().to_dict()
-    first = {c: (int(m.index[m[c] > 0][0]) if (m[c] > 0).any() else None)
-             for c in ("models_available", "providers_live", "apps_live")}
+    first = {c: _first_step(metrics, c) for c in ("models_available", "providers_live", "apps_live")}
 
     # ---- headline ----------------------------------------------------------------------------------------------
     news = []
     for _, e in ev[ev["kind"] == "shock"].iterrows():
-        news.append(f"a shock hits: {e['detail'].replace('gpu_price', 'GPU prices').replace('demand', 'demand')}")
+        news.append(f"a shock hits: {e['detail'].replace('gpu_price', 'GPU prices')}")
     for _, e in ev[ev["kind"] == "open_weights_release"].iterrows():
         news.append(f"an outside lab releases open weights ({e['detail']})")
     if first["models_available"] == step:

@@ -102,6 +102,14 @@ def get_run(scenario: Scenario, seed: int | None = None, label: str = "Simulatin
     return with_progress(lambda: _cached_run(text, seed, on_progress), poll)
 
 
+@st.cache_data(show_spinner=False)
+def probe_profile() -> dict:
+    """The small Transformer's measured profile (``ecosystem.probe.load_profile``), read once per server."""
+    from ecosystem.probe import load_profile
+
+    return load_profile()
+
+
 # ---- downloads ---------------------------------------------------------------------------------------------------
 
 

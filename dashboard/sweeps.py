@@ -10,6 +10,7 @@ store (``sim.store.ResultsStore``) while the sweep writes it: each finished batc
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -55,10 +56,6 @@ class SweepJob:
 @st.cache_resource
 def _registry() -> dict[str, SweepJob]:
     return {}
-
-
-def jobs() -> dict[str, SweepJob]:
-    return _registry()
 
 
 def start(spec_name: str, workers: int, out_dir: Path | None = None) -> SweepJob:
@@ -137,8 +134,6 @@ def stores() -> list[Path]:
     out = []
     for p in sorted(set(found)):
         try:
-            import json
-
             if json.loads((p / "manifest.json").read_text()).get("format", "").startswith("llm-chain-lab-sweep"):
                 out.append(p)
         except (OSError, ValueError):

@@ -43,19 +43,13 @@ c_prev, c_slider, c_next = st.columns([1.4, 6, 1.4], vertical_alignment="bottom"
 c_prev.button("◀ previous", on_click=_step, args=(-1,), key="cls_prev", width="stretch")
 month = c_slider.slider("Month", 1, horizon, key="cls_month")
 c_next.button("next month ▶", on_click=_step, args=(1,), key="cls_next", width="stretch")
-milestones = {}
-for kind, name in (("run_started", "first training run"),):
-    hit = ev.loc[ev["kind"] == kind, "step"]
-    if len(hit):
-        milestones[name] = int(hit.iloc[0])
-for col, name in (("models_available", "first model"), ("providers_live", "first API"), ("apps_live", "first app")):
-    hit = m.loc[m[col] > 0, "step"]
-    if len(hit):
-        milestones[name] = int(hit.iloc[0])
-for kind, name in (("shock", "shock"), ("open_weights_release", "open weights")):
-    hit = ev.loc[ev["kind"] == kind, "step"]
-    if len(hit):
-        milestones[name] = int(hit.iloc[0])
+hits = {"first training run": ev.loc[ev["kind"] == "run_started", "step"],
+        "first model": m.loc[m["models_available"] > 0, "step"],
+        "first API": m.loc[m["providers_live"] > 0, "step"],
+        "first app": m.loc[m["apps_live"] > 0, "step"],
+        "shock": ev.loc[ev["kind"] == "shock", "step"],
+        "open weights": ev.loc[ev["kind"] == "open_weights_release", "step"]}
+milestones = {name: int(hit.iloc[0]) for name, hit in hits.items() if len(hit)}
 milestones["the horizon"] = horizon
 jump_cols = st.columns(len(milestones))
 for col, (name, target) in zip(jump_cols, sorted(milestones.items(), key=lambda kv: kv[1])):
@@ -140,15 +134,8 @@ st.markdown("Training a model of *N* parameters on *D* tokens costs about 6 FLOP
             "multiply-adds in one training step of the real small model, measured on this machine:")
 
 
-@st.cache_data(show_spinner=False)
-def _profile() -> dict:
-    from ecosystem.probe import load_profile
-
-    return load_profile()
-
-
 try:
-    prof = _profile()
+    prof = state.probe_profile()
 except (ImportError, FileNotFoundError, ValueError) as exc:
     st.info(f"No probe profile yet ({exc}).")
 else:

@@ -56,10 +56,11 @@ else:
     st.plotly_chart(figures.compare_figure({n: v.metrics for n, v in views.items()}, metric), key="cmp_chart")
 
     first = next(iter(views))
-    base_k = {k.key: k for k in kpis.kpis(views[first].metrics)}
+    cards = {name: kpis.kpis(v.metrics) for name, v in views.items()}
+    base_k = {k.key: k for k in cards[first]}
     rows = []
-    for name, v in views.items():
-        for k in kpis.kpis(v.metrics):
+    for name, run_cards in cards.items():
+        for k in run_cards:
             ref = base_k[k.key]
             diff = "—" if name == first else (k.delta(ref) or "").replace(" vs preset", "")
             rows.append({"figure": k.label, "scenario": name, "value": k.text, "vs first": diff})
@@ -67,7 +68,7 @@ else:
     wide = table.pivot(index="figure", columns="scenario", values="value")
     deltas = table[table["scenario"] != first].pivot(index="figure", columns="scenario", values="vs first")
     deltas.columns = [f"Δ {c} vs {first}" for c in deltas.columns]
-    order = [k.label for k in kpis.kpis(views[first].metrics)]
+    order = [k.label for k in cards[first]]
     out = pd.concat([wide[list(views)], deltas], axis=1).reindex(order)
     st.subheader("At the horizon (and over the whole run)")
     st.dataframe(out, width="stretch")

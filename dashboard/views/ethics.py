@@ -119,10 +119,9 @@ def draw_energy() -> None:
 
 def draw_concentration() -> None:
     st.plotly_chart(figures.hhi_figure(m), key="eth_hhi")
-    last = m.iloc[-1]
-    st.caption(f"Concentration at the horizon (HHI 0-10,000): training {last['hhi_training']:,.0f}, API serving "
-               f"{last['hhi_api']:,.0f}, cloud GPUs {last['hhi_cloud']:,.0f}. A concentrated stage can set prices "
-               "and its failures (or biases) reach every user downstream.")
+    st.caption(figures.hhi_caption(m, "Concentration at the horizon (HHI 0-10,000): training {training}, API serving "
+                                      "{api}, cloud GPUs {cloud}. A concentrated stage can set prices and its "
+                                      "failures (or biases) reach every user downstream."))
 
 
 def draw_bias() -> None:

@@ -140,10 +140,9 @@ def draw_value() -> None:
 
 def draw_concentration() -> None:
     st.plotly_chart(figures.hhi_figure(m), key="hhi_chart")
-    last = m.iloc[-1]
-    st.caption(f"At the horizon: training {last['hhi_training']:,.0f}, API {last['hhi_api']:,.0f}, cloud "
-               f"{last['hhi_cloud']:,.0f} (HHI = sum of squared market shares in %, 0-10,000). The US merger "
-               "guidelines call a market above 1,500 moderately and above 2,500 highly concentrated.")
+    st.caption(figures.hhi_caption(m, "At the horizon: training {training}, API {api}, cloud {cloud} (HHI = sum of "
+                                      "squared market shares in %, 0-10,000). The US merger guidelines call a market "
+                                      "above 1,500 moderately and above 2,500 highly concentrated."))
 
 
 def draw_events() -> None:

@@ -1,13 +1,11 @@
 """Cost planner: training, budget and serving questions as forms; the planner checked against published runs; the
 real small Transformer's measured figures on this machine."""
 
-import math
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import figures
+from dashboard import figures, state
 from dashboard.figures import human
 from ecosystem import planner, reference
 
@@ -45,7 +43,14 @@ def integer(name: str, text: str, optional: bool = False) -> int | None:
 
 
 def assumptions_table(assumptions: dict) -> None:
+    st.subheader("Assumptions")
     st.markdown("\n".join(f"- **{k}**: {v}" for k, v in assumptions.items()))
+
+
+def show_chart(fig: go.Figure, key: str, title: str, **layout) -> None:
+    """A planner chart with the page's common size and margins."""
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10), title=title, **layout)
+    st.plotly_chart(fig, key=key)
 
 
 def cards(items: list[tuple[str, str, str]]) -> None:
@@ -116,11 +121,8 @@ def draw_train() -> None:
                                                  "%{customdata[4]}<extra></extra>"))
             fig.update_yaxes(title_text="cost of the run (USD)")
             fig.update_xaxes(title_text="accelerator (highlighted: the one chosen)")
-            fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10),
-                              title="The same run on every accelerator in data/reference/hardware.csv, at its "
-                                    "default rental price")
-            st.plotly_chart(fig, key="train_hw_chart")
-        st.subheader("Assumptions")
+            show_chart(fig, "train_hw_chart", "The same run on every accelerator in data/reference/hardware.csv, "
+                                              "at its default rental price")
         assumptions_table(plan.assumptions)
 
 # ---- budget -------------------------------------------------------------------------------------------------------
@@ -167,10 +169,8 @@ def draw_budget() -> None:
             fig.add_vline(x=budget, line_dash="dot", line_color="#8c8c8c", annotation_text="your budget")
             fig.update_xaxes(type="log", title_text="budget (USD, log scale)")
             fig.update_yaxes(type="log", title_text="parameters or tokens (count, log scale)")
-            fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=1.1),
-                              title="How the compute-optimal model grows with the budget")
-            st.plotly_chart(fig, key="budget_chart")
-        st.subheader("Assumptions")
+            show_chart(fig, "budget_chart", "How the compute-optimal model grows with the budget",
+                       legend=dict(orientation="h", y=1.1))
         assumptions_table(bp.assumptions)
 
 # ---- serving ------------------------------------------------------------------------------------------------------
@@ -224,10 +224,7 @@ def draw_serve() -> None:
             fig.add_vline(x=s_util, line_dash="dot", line_color="#8c8c8c", annotation_text="your target")
             fig.update_xaxes(title_text="target average utilisation of the fleet (0-1)")
             fig.update_yaxes(title_text="cost (USD per 1M generated tokens)", rangemode="tozero")
-            fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10),
-                              title="Idle GPUs cost money: the price per token against the utilisation target")
-            st.plotly_chart(fig, key="serve_chart")
-        st.subheader("Assumptions")
+            show_chart(fig, "serve_chart", "Idle GPUs cost money: the price per token against the utilisation target")
         assumptions_table(sp.assumptions)
 
 # ---- validation -----------------------------------------------------------------------------------------------------
@@ -278,16 +275,9 @@ def draw_validation() -> None:
 # ---- probe ----------------------------------------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False)
-def _profile() -> dict:
-    from ecosystem.probe import load_profile
-
-    return load_profile()
-
-
 def draw_probe() -> None:
     try:
-        prof = _profile()
+        prof = state.probe_profile()
     except (ImportError, FileNotFoundError, ValueError) as exc:
         st.info(f"No probe profile yet: {exc}. Measure this machine with `python -m ecosystem probe --out "
                 "data/profiles/probe_cpu.json` (about a minute with --quick).")
