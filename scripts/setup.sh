@@ -10,9 +10,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 REQ=requirements.txt
 [ "${1:-}" = "--dev" ] && REQ=requirements-dev.txt
-STAMP=".venv/.installed-$(cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)-$(basename $REQ)"
+STAMP=".venv/.installed-$(cat requirements.txt requirements-dev.txt pyproject.toml | sha1sum | cut -c1-12)-$(basename $REQ)"
 if [ ! -f "$STAMP" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$REQ"
+  # the project itself, editable: `import sim`, `import ecosystem`, `import dashboard` work from anywhere
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
   touch "$STAMP"
 fi
 if [ "${1:-}" = "--dev" ] && [ ! -x /usr/bin/chromium ]; then
