@@ -26,6 +26,7 @@ the machine and its load (the load average is recorded); compare ratios, not sec
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -36,9 +37,20 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from dashboard.server import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop_streamlit  # noqa: E402
+
+def _load_server_helper():
+    """The browser tests' server helper (tests/dashboard/server.py), loaded from its file: this script runs as
+    ``python benchmarks/bench_dashboard.py``, where ``tests`` is not importable, and patches no ``sys.path``."""
+    spec = importlib.util.spec_from_file_location("dashboard_test_server", ROOT / "tests" / "dashboard" / "server.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_server = _load_server_helper()
+CHROMIUM, CHROMIUM_ARGS = _server.CHROMIUM, _server.CHROMIUM_ARGS
+start_streamlit, stop_streamlit = _server.start_streamlit, _server.stop_streamlit
 OUT = ROOT / "benchmarks" / "results" / "dashboard.json"
 TARGETS = {"first_page_s": 3.0, "lever_change_s": 1.5}
 KPIS_JS = "() => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')].map(e => e.innerText).join('|')"

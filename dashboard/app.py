@@ -1,23 +1,19 @@
 """LLM Chain Lab dashboard: the entry point (``streamlit run dashboard/app.py``, or ``./run_dashboard.sh``).
 
-``streamlit run`` puts ``dashboard/`` on ``sys.path``; the pages import ``sim``, ``ecosystem`` and ``dashboard`` from
-the repository root, so it goes on the path first.
+The router and the frame only: the page config, the KPI cards' style, the levers from a shared link, and
+``st.navigation`` over the pages. Each page is ``<section>/page.py`` in the folder of its name; the project is
+installed (``pip install -e .``, scripts/setup.sh), so the pages import ``sim``, ``ecosystem`` and ``dashboard``.
 """
 
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import streamlit as st
 
-import streamlit as st  # noqa: E402
+from dashboard.components import levers
 
-from dashboard import levers  # noqa: E402
-
-# Pages live in views/, not pages/: a folder named pages/ beside the entry script switches Streamlit to its
-# legacy multipage mode, where a first request to /explore would run the page without this script.
-PAGES = Path(__file__).resolve().parent / "views"
+# No folder here may be named pages/: a pages/ folder beside the entry script switches Streamlit to its legacy
+# multipage mode, where a first request to /explore would run the page without this script.
+HERE = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="LLM Chain Lab", page_icon=":material/hub:", layout="wide")
 # KPI cards: a smaller value font that wraps instead of cutting "268T tokens/month" to "268T tok…"
@@ -33,15 +29,16 @@ levers.init_session()  # levers from a shared link (?preset=...&carbon=...) befo
 page = st.navigation(
     {
         "Scenarios": [
-            st.Page(PAGES / "explore.py", title="Explore", icon=":material/explore:", url_path="explore",
+            st.Page(HERE / "explore" / "page.py", title="Explore", icon=":material/explore:", url_path="explore",
                     default=True),
-            st.Page(PAGES / "compare.py", title="Compare & sweep", icon=":material/compare_arrows:",
+            st.Page(HERE / "compare" / "page.py", title="Compare & sweep", icon=":material/compare_arrows:",
                     url_path="compare"),
-            st.Page(PAGES / "ethics.py", title="Ethics", icon=":material/balance:", url_path="ethics"),
+            st.Page(HERE / "ethics" / "page.py", title="Ethics", icon=":material/balance:", url_path="ethics"),
         ],
         "Learn and plan": [
-            st.Page(PAGES / "classroom.py", title="Classroom", icon=":material/school:", url_path="classroom"),
-            st.Page(PAGES / "plan.py", title="Cost planner", icon=":material/calculate:", url_path="plan"),
+            st.Page(HERE / "classroom" / "page.py", title="Classroom", icon=":material/school:",
+                    url_path="classroom"),
+            st.Page(HERE / "plan" / "page.py", title="Cost planner", icon=":material/calculate:", url_path="plan"),
         ],
     }
 )

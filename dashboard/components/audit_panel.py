@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard import figures, state
+from dashboard.charts import ethics as ethics_charts
+from dashboard.components import state
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TRANSFER_CSV = ROOT / "data" / "profiles" / "bias_transfer.csv"
 SIZES = {
     "quick (1,000 training sentences, 6 epochs; ~10 s)": dict(n_train=1000, n_test=1000, epochs=6, n_boot=300),
@@ -144,7 +145,7 @@ def render() -> None:
     default = min(range(len(noises)), key=lambda i: abs(noises[i] - want))
     chosen = st.select_slider("Label noise of the curve", noises, value=noises[default], key="au_curve_noise")
     d = table[table["label_noise"] == chosen]
-    fig = figures.transfer_curve_figure(
+    fig = ethics_charts.transfer_curve_figure(
         d, "label_bias", "model_dp_difference", group="aggregation", lo="model_dp_difference_ci95_lo",
         hi="model_dp_difference_ci95_hi", x_title="label bias (share of positive target-group sentences flipped, 0-1)",
         y_title="model's demographic-parity gap (0-1)",

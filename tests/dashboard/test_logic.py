@@ -9,7 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dashboard import figures, kpis, levers, narrative, state
+from dashboard.charts import flows as flow_charts
+from dashboard.charts.format import human
+from dashboard.components import kpis, levers, narrative, state
 from sim.runner import run
 from sim.scenario import load_scenario
 
@@ -102,9 +104,9 @@ def test_bad_lever_text_is_named(name, text, message):
 def test_money_flows_conserve_every_dollar(result):
     by_type = state.aggregate_flows(result.flows)
     assert by_type["amount_usd"].sum() == pytest.approx(result.flows["amount_usd"].sum(), rel=1e-12)
-    links = figures.money_flows(by_type)
+    links = flow_charts.money_flows(by_type)
     assert links["amount_usd"].sum() == pytest.approx(result.flows["amount_usd"].sum(), rel=1e-12)
-    month = figures.money_flows(by_type, step=20)
+    month = flow_charts.money_flows(by_type, step=20)
     assert month["amount_usd"].sum() == pytest.approx(result.flows.loc[result.flows["step"] == 20, "amount_usd"].sum())
     # the outside world is split by category: money enters only from end users and investors
     entering = set(links.loc[links["source"].isin(["End users", "Investors (funding)"]), "source"])
@@ -115,8 +117,8 @@ def test_money_flows_conserve_every_dollar(result):
 def test_value_captured_adds_up_to_the_chains_trade_with_the_outside(result):
     flows = result.flows
     by_type = state.aggregate_flows(flows)
-    v = figures.value_captured(by_type)
-    trade = flows[~flows["category"].isin(figures.FINANCING)]
+    v = flow_charts.value_captured(by_type)
+    trade = flows[~flows["category"].isin(flow_charts.FINANCING)]
     inflow = trade.loc[trade["payer_type"] == "outside", "amount_usd"].sum()
     outflow = trade.loc[trade["payee_type"] == "outside", "amount_usd"].sum()
     assert v["value_captured_usd"].sum() == pytest.approx(inflow - outflow, rel=1e-9)
@@ -143,7 +145,7 @@ def test_kpis_follow_their_definitions(result):
     (1234.5, "kWh", "1.23k kWh"), (8.7e23, "FLOPs", "8.70e23 FLOPs"), (-2.5e6, "USD", "-2.50M USD"),
     (math.nan, "USD", "n/a")])
 def test_human_numbers_carry_their_unit(value, unit, text):
-    assert figures.human(value, unit) == text
+    assert human(value, unit) == text
 
 
 # ---- the monthly story ---------------------------------------------------------------------------------------------

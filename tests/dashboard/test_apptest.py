@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 TIMEOUT = 120  # seconds per script run; the first run imports plotly/torch and simulates twice
 
 
@@ -115,8 +115,8 @@ def test_bad_link_parameters_are_reported_not_raised():
 
 
 def test_every_page_renders_with_a_figure(explore):
-    for page, min_charts in (("views/compare.py", 1), ("views/plan.py", 1), ("views/classroom.py", 2),
-                             ("views/ethics.py", 2)):
+    for page, min_charts in (("compare/page.py", 1), ("plan/page.py", 1), ("classroom/page.py", 2),
+                             ("ethics/page.py", 2)):
         explore.switch_page(page).run()
         _ok(explore)
         assert len(explore.get("plotly_chart")) >= min_charts, page
@@ -125,7 +125,7 @@ def test_every_page_renders_with_a_figure(explore):
 
 def test_compare_table_has_a_row_per_kpi_and_a_delta_column():
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at.switch_page("views/compare.py").run()
+    at.switch_page("compare/page.py").run()
     _ok(at)
     chosen = at.multiselect(key="cmp_chosen")
     assert len(chosen.value) == 2
@@ -136,7 +136,7 @@ def test_compare_table_has_a_row_per_kpi_and_a_delta_column():
 
 def test_plan_bad_input_names_the_field():
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at.switch_page("views/plan.py").run()
+    at.switch_page("plan/page.py").run()
     _ok(at)
     assert not at.error
     at.text_input[0].set_value("70X")  # parameters of the training form
@@ -148,7 +148,7 @@ def test_plan_bad_input_names_the_field():
 
 def test_plan_prices_a_run_on_this_machine_from_the_probe():
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at.switch_page("views/plan.py").run()
+    at.switch_page("plan/page.py").run()
     at.selectbox(key="t_hw").set_value("this-machine")
     at.text_input[0].set_value("1e8")
     at.text_input[2].set_value("2e9")
@@ -161,7 +161,7 @@ def test_plan_prices_a_run_on_this_machine_from_the_probe():
 
 def test_classroom_next_month_moves_the_story():
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at.switch_page("views/classroom.py").run()
+    at.switch_page("classroom/page.py").run()
     _ok(at)
     month = at.slider(key="cls_month").value
     headline = at.subheader[0].value
@@ -176,7 +176,7 @@ def test_classroom_next_month_moves_the_story():
 
 def test_ethics_policy_lever_moves_labeller_pay():
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at.switch_page("views/ethics.py").run()
+    at.switch_page("ethics/page.py").run()
     _ok(at)
     pay = _kpis(at)["Labeller pay (run mean)"]
     at.sidebar.slider(key="w_wage_floor").set_value(8.0).run()
@@ -188,7 +188,7 @@ def test_ethics_policy_lever_moves_labeller_pay():
 
 def test_sweep_results_browse(tmp_path, monkeypatch):
     """A tiny sweep stored under a temporary runs/ directory shows its fan chart, sensitivity and scatter."""
-    from dashboard import sweeps
+    from dashboard.components import sweeps
     from sim.sweep import run_sweep
     from sim.sweep_spec import validate_spec
 
@@ -202,7 +202,7 @@ def test_sweep_results_browse(tmp_path, monkeypatch):
     monkeypatch.setattr(sweeps, "RUNS_DIR", tmp_path / "runs")
     monkeypatch.setattr(sweeps, "ROOT", tmp_path)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at.switch_page("views/compare.py").run()
+    at.switch_page("compare/page.py").run()
     _ok(at)
     assert "runs/tiny_dash" in at.selectbox(key="sw_browse").options
     keys = {c.proto.id for c in at.get("plotly_chart")}
@@ -215,16 +215,16 @@ def test_ethics_live_audit_runs_and_offers_reports(tmp_path, monkeypatch):
     # test checks the page draws the table it is given, not the table's numbers)
     import pandas as pd
 
-    from dashboard import audit_view
+    from dashboard.components import audit_panel
 
     rows = [{"label_bias": b, "label_noise": e, "aggregation": a, "model_dp_difference": 0.5 * b * (1 - e),
              "model_dp_difference_ci95_lo": 0.4 * b, "model_dp_difference_ci95_hi": 0.6 * b}
             for b in (0.0, 0.3, 0.6, 1.0) for e in (0.0, 0.05) for a in ("single", "majority3", "gold")]
     table = tmp_path / "bias_transfer.csv"
     pd.DataFrame(rows).to_csv(table, index=False)
-    monkeypatch.setattr(audit_view, "TRANSFER_CSV", table)
+    monkeypatch.setattr(audit_panel, "TRANSFER_CSV", table)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at.switch_page("views/ethics.py").run()
+    at.switch_page("ethics/page.py").run()
     _ok(at)
     at.session_state["ethics_tab"] = "Bias-audit experiment"
     at.run()

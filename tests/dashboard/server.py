@@ -1,5 +1,7 @@
 """Start and stop the dashboard's Streamlit server, and the headless Chromium settings, for the browser tests and
-the browser benchmark (``tests/test_dashboard_browser.py``, ``benchmarks/bench_dashboard.py``)."""
+the browser benchmark (``tests/dashboard/test_browser.py``, ``benchmarks/bench_dashboard.py``). A test helper, not
+part of the app. The server inherits this process's environment (``PYTHONPATH`` included), so a worktree's
+packages are the ones it imports."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 # as root in a container, with no network beyond the package registries: no sandbox, no background connections
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from dashboard.figures import human
+from dashboard.charts.format import human
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.figures import human
+from dashboard.charts.format import human
 from sim.scenario import Scenario
 
 STAGES = ("Data labelling", "Model training", "Model optimisation", "Deployment on cloud hardware",

@@ -1,0 +1,23 @@
+"""Compare: two to four scenarios side by side; then sweeps (replicates, grids, Sobol') run in the background."""
+
+import streamlit as st
+
+from dashboard.compare import scenarios
+
+st.title("Compare scenarios")
+scenarios.side_by_side()
+
+st.divider()
+st.header("Sweeps: replicates and sensitivity")
+st.caption("A sweep runs a scenario many times (seeds, parameter grids, Latin hypercubes or Sobol' designs, "
+           "`data/sweeps/*.yaml`) into a results store under `runs/`. Start one here (it runs in a background "
+           "process, `python -m sim sweep`; browse its results while it runs) or from the command line with "
+           "`python -m sim sweep data/sweeps/NAME.yaml --out runs/NAME`. Fan: the median run and the bands that "
+           "hold the middle 50% and 90% of runs, month by month.")
+try:
+    from dashboard.compare import sweep_browser
+except ImportError as exc:  # pragma: no cover - the sweep modules ship with sim/
+    st.info(f"Sweeps are not available in this checkout ({exc}).")
+    st.stop()
+sweep_browser.controls()
+sweep_browser.browse()
