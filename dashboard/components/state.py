@@ -102,6 +102,15 @@ def get_run(scenario: Scenario, seed: int | None = None, label: str = "Simulatin
     return with_progress(lambda: _cached_run(text, seed, on_progress), poll)
 
 
+def run_with_reference(scenario: Scenario, reference: Scenario) -> tuple[RunView, RunView | None]:
+    """The run of ``scenario`` and the run of ``reference`` (the unmodified preset at the same seed and horizon,
+    what KPI deltas are measured against), or None for the reference when it is the same scenario."""
+    view = get_run(scenario, label=f"Simulating {scenario.name}")
+    if reference.content_key() == scenario.content_key():
+        return view, None
+    return view, get_run(reference, label="Simulating the unmodified preset")
+
+
 @st.cache_data(show_spinner=False)
 def probe_profile() -> dict:
     """The small Transformer's measured profile (``ecosystem.probe.load_profile``), read once per server."""

@@ -14,10 +14,7 @@ view = ref_view = None
 if picked is not None:
     source, base, scenario, values = picked
     try:
-        view = state.get_run(scenario, label=f"Simulating {scenario.name}")
-        reference = levers.reference_for(base, values)
-        ref_view = None if reference.content_key() == scenario.content_key() else \
-            state.get_run(reference, label="Simulating the unmodified preset")
+        view, ref_view = state.run_with_reference(scenario, levers.reference_for(base, values))
     except Exception as exc:
         st.error(f"The simulation could not run these settings: {type(exc).__name__}: {exc}")
 if view is None:

@@ -12,19 +12,16 @@ picked = levers.sidebar()
 st.title("Explore a scenario")
 upload_box()
 
-view = ref_view = None
+view = ref = None  # ref: the unmodified preset's run, None when no lever differs from it
 label = ""
 if picked is not None:
     source, base, scenario, values = picked
     try:
-        view = state.get_run(scenario, label=f"Simulating {scenario.name}")
-        reference = levers.reference_for(base, values)
-        ref_view = view if reference.content_key() == scenario.content_key() else \
-            state.get_run(reference, label="Simulating the unmodified preset")
+        view, ref = state.run_with_reference(scenario, levers.reference_for(base, values))
         changes = levers.changed(values, levers.values_from_scenario(base))
         label = source + (" with " + ", ".join(f"{k}={v}" for k, v in changes.items()) if changes else "")
         state.remember(view, label)
-        st.session_state["explore_ref"] = ref_view
+        st.session_state["explore_ref"] = ref
     except Exception as exc:  # a failing run must not lose what was shown before
         st.error(f"The simulation could not run these settings: {type(exc).__name__}: {exc}")
         view = None
@@ -33,7 +30,7 @@ if view is None:
     if last is None:
         st.stop()
     view, label = last
-    ref_view = st.session_state.get("explore_ref")
+    ref = st.session_state.get("explore_ref")
     st.warning(f"Showing the last good run: {label}")
 
 m = view.metrics
@@ -41,7 +38,6 @@ st.caption(f"**{label}** · seed {view.result.seed} · {len(m) - 1} months · si
            f"(cached after the first time). {view.scenario.question}")
 
 # ---- KPI cards ------------------------------------------------------------------------------------------------------
-ref = ref_view if ref_view is not None and ref_view is not view else None  # None: no lever differs from the preset
 cards = kpis.kpis(m)
 ref_cards = {k.key: k for k in kpis.kpis(ref.metrics)} if ref is not None else {}
 for row in (cards[:5], cards[5:]):
