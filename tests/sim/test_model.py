@@ -13,14 +13,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.agents import CloudHost, ServiceProvider, TrainedModel
-from sim.markets import hhi, merit_order_match
+from sim.actors import CloudHost, ServiceProvider, TrainedModel
+from sim.markets import licences
+from sim.markets.clearing import hhi, merit_order_match
 from sim.metrics import METRIC_COLUMNS
 from sim.model import ChainModel
+from sim.month import Month
 from sim.runner import RunResult, run
 from sim.scenario import Scenario, ScenarioError, load_scenario, preset_names, scenario_from_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PRESETS = ["baseline", "gpu_price_crash", "open_weights_shock", "bias_audit_mandate", "labeller_wage_floor",
            "demand_boom", "market_at_scale"]
 
@@ -174,7 +176,7 @@ def _model_with_one_hosted(price_markup: float) -> ServiceProvider:
                        label_noise=0.05, aggregation="single", serving_params=3.5e10, optimisation="int8",
                        licence_share=0.0, release_step=0)
     model.models_registry.append(mdl)
-    model._providers_choose_and_price(1)
+    licences.providers_choose_and_price(model, Month(t=1))
     return next(iter(model.agents_by_type[ServiceProvider]))
 
 
@@ -368,9 +370,9 @@ def test_optimisation_lowers_serving_flops_at_the_measured_quality_cost():
     model = ChainModel(Scenario(horizon_months=1))
     loss = scaling.loss(7e10, 1.4e12)
     ratios = optimisation_loss_ratios()
-    n_none, l_none = model._optimise(7e10, loss, "none")
-    n_int8, l_int8 = model._optimise(7e10, loss, "int8")
-    n_dist, l_dist = model._optimise(7e10, loss, "distill")
+    n_none, l_none = model.optimiser.apply(7e10, loss, "none")
+    n_int8, l_int8 = model.optimiser.apply(7e10, loss, "int8")
+    n_dist, l_dist = model.optimiser.apply(7e10, loss, "distill")
     assert n_none == 7e10 and l_none == loss
     assert n_int8 == pytest.approx(7e10 * 0.5 * 989 / 989, rel=0.01)  # H100: fp8/int8 peak = 2 x bf16 peak
     assert n_dist == pytest.approx(7e10 * 0.25 * 0.5, rel=0.01)
