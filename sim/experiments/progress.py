@@ -1,9 +1,12 @@
-"""A sweep's progress on stderr: done/total runs, rate and ETA on one line."""
+"""A sweep's progress: done/total runs, rate and ETA on one line of stderr; and the batches' timings, aggregated for
+the manifest."""
 
 from __future__ import annotations
 
+import math
 import sys
 import time
+from typing import Any
 
 
 class ProgressBar:
@@ -57,3 +60,30 @@ def _clock(seconds: float) -> str:
     m, s = divmod(rem, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
+
+class Timings:
+    """Streaming aggregates of the batches' timings for the manifest (constant memory)."""
+
+    def __init__(self):
+        self.hosts: dict[str, dict[str, float]] = {}
+        self.runs = 0
+        self.run_s_sum = 0.0
+        self.run_s_max = 0.0
+        self.run_s_min = math.inf
+
+    def add(self, result: dict[str, Any]) -> None:
+        host = self.hosts.setdefault(result["host"], {"runs": 0, "batches": 0, "busy_s": 0.0})
+        host["runs"] += len(result["run_s"])
+        host["batches"] += 1
+        host["busy_s"] = round(host["busy_s"] + result["wall_s"], 3)
+        for s in result["run_s"]:
+            self.runs += 1
+            self.run_s_sum += s
+            self.run_s_max = max(self.run_s_max, s)
+            self.run_s_min = min(self.run_s_min, s)
+
+    def as_dict(self) -> dict[str, Any]:
+        if not self.runs:
+            return {"hosts": self.hosts}
+        return {"hosts": self.hosts, "run_s": {"mean": round(self.run_s_sum / self.runs, 4),
+                                               "min": round(self.run_s_min, 4), "max": round(self.run_s_max, 4)}}

@@ -41,7 +41,7 @@ import numpy as np
 from sim.experiments.batch import Batch, run_batch
 from sim.experiments.errors import SweepError, SweepRunError, SweepSpecError
 from sim.experiments.executors import ENV_SCHEDULER, open_executor
-from sim.experiments.progress import ProgressBar
+from sim.experiments.progress import ProgressBar, Timings
 from sim.experiments.resolve import ResolvedSweep, resolve_sweep
 from sim.experiments.spec import SweepSpec, load_spec, spec_path
 from sim.experiments.store import ResultsStore, StoreError
@@ -134,34 +134,6 @@ def check_metrics(resolved: ResolvedSweep) -> None:
                             f"({', '.join(columns)})")
     if problems:
         raise SweepSpecError(problems)
-
-
-class _Timings:
-    """Streaming aggregates of the batches' timings for the manifest (constant memory)."""
-
-    def __init__(self):
-        self.hosts: dict[str, dict[str, float]] = {}
-        self.runs = 0
-        self.run_s_sum = 0.0
-        self.run_s_max = 0.0
-        self.run_s_min = math.inf
-
-    def add(self, result: dict[str, Any]) -> None:
-        host = self.hosts.setdefault(result["host"], {"runs": 0, "batches": 0, "busy_s": 0.0})
-        host["runs"] += len(result["run_s"])
-        host["batches"] += 1
-        host["busy_s"] = round(host["busy_s"] + result["wall_s"], 3)
-        for s in result["run_s"]:
-            self.runs += 1
-            self.run_s_sum += s
-            self.run_s_max = max(self.run_s_max, s)
-            self.run_s_min = min(self.run_s_min, s)
-
-    def as_dict(self) -> dict[str, Any]:
-        if not self.runs:
-            return {"hosts": self.hosts}
-        return {"hosts": self.hosts, "run_s": {"mean": round(self.run_s_sum / self.runs, 4),
-                                               "min": round(self.run_s_min, 4), "max": round(self.run_s_max, 4)}}
 
 
 def _manifest(resolved: ResolvedSweep) -> dict[str, Any]:
@@ -257,7 +229,7 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | 
     session: dict[str, Any] = {"started_at": _now(), "parent_host": socket.gethostname(), "pid": os.getpid(),
                                "runs_before": already, "status": "running"}
     manifest.setdefault("sessions", []).append(session)
-    timings = _Timings()
+    timings = Timings()
     done = already
     n_batches = 0
     status = "complete"
