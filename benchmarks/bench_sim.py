@@ -17,11 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from sim.runner import run
+from sim.scenario import load_scenario
 
-from sim.runner import run  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def boltzmann_agent_steps_per_s(n: int = 10_000, steps: int = 20) -> float:

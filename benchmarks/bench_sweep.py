@@ -40,8 +40,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 RESULTS = REPO / "benchmarks" / "results"
 
@@ -79,7 +77,7 @@ def sim_code_hash() -> str:
     import hashlib
 
     h = hashlib.sha256()
-    for path in sorted((REPO / "sim").glob("*.py")) + sorted((REPO / "ecosystem").glob("*.py")):
+    for path in sorted((REPO / "sim").rglob("*.py")) + sorted((REPO / "ecosystem").rglob("*.py")):
         h.update(path.read_bytes())
     return h.hexdigest()[:12]
 
@@ -97,8 +95,8 @@ def _cpu_s() -> float:
 
 def timed_sweep(runs: int, months: int | None, out: Path, **kwargs) -> tuple[float, float, object]:
     """(wall seconds, CPU seconds of the parent and its worker processes, summary)."""
-    from sim.sweep import run_sweep
-    from sim.sweep_spec import validate_spec
+    from sim.experiments.sweep import run_sweep
+    from sim.experiments.spec import validate_spec
 
     spec = validate_spec(spec_data(runs, months))
     c0 = _cpu_s()
@@ -113,7 +111,7 @@ def time_child(config: str, runs: int, months: int | None, out: Path) -> None:
     import hashlib
 
     import sim.runner  # noqa: F401  (imported before the timer, as the CLI has when it starts the pool)
-    from sim.store import ResultsStore
+    from sim.experiments.store import ResultsStore
 
     result: dict = {"config": config}
     if config == "dask":
@@ -122,7 +120,7 @@ def time_child(config: str, runs: int, months: int | None, out: Path) -> None:
         c0 = time.perf_counter()
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
             with Client(cluster) as client:
-                client.run(exec, "import sim.sweep, sim.runner")
+                client.run(exec, "import sim.experiments.batch, sim.runner")
             result["cluster_start_s"] = round(time.perf_counter() - c0, 2)
             wall, _, summary = timed_sweep(runs, months, out, scheduler=cluster.scheduler_address)
     else:
@@ -143,8 +141,8 @@ def _child(args: list[str]) -> dict:
 
 def memory_child(runs: int, months: int | None, workers: int) -> None:
     """Run one sweep in this (fresh) process; print the parent's RSS at quarters and its peak, as JSON."""
-    from sim.sweep import run_sweep
-    from sim.sweep_spec import validate_spec
+    from sim.experiments.sweep import run_sweep
+    from sim.experiments.spec import validate_spec
 
     import sim.runner  # noqa: F401  (imports counted before the sweep, as in the CLI)
 

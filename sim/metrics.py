@@ -1,8 +1,20 @@
 """The per-month metrics a run reports (``metrics.parquet``), with meaning and unit.
 
 One row per step: step 0 is the state after set-up, step k the state after month k. Flow quantities (spend, tokens,
-energy) are totals for that month; stocks (prices, counts, HHI) are end-of-month values.
+energy) are totals for that month; stocks (prices, counts, HHI) are end-of-month values. The stages fill the month's
+figures as they go (``Month.metrics``); ``record`` completes them at the end of the month and hands them to the
+model's DataCollector.
 """
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.actors import AppDeveloper, CloudHost, DataLabeller, ModelTrainer, ServiceProvider
+from sim.markets.clearing import hhi
+from sim.markets.gpu_hours import equivalent_gpu_price
+from sim.markets.licences import candidate_models
+from sim.month import Month
 
 METRICS: dict[str, str] = {
     "step": "month index (0 = after set-up)",
@@ -55,3 +67,53 @@ METRICS: dict[str, str] = {
     "outside_outflow_usd": "money leaving the chain to the outside world this month (USD)",
 }
 METRIC_COLUMNS: tuple[str, ...] = tuple(METRICS)
+NAN_WHEN_MISSING = ("deployed_bias", "api_price_usd_per_mtok")  # undefined without tokens served
+
+
+def record(model, month: Month) -> None:
+    """Complete the month's figures (stocks, concentration, counts) and collect them; keep the agents' cash."""
+    step = month.t
+    m = month.metrics
+    clouds = model.agents_of(CloudHost)
+    labellers = model.agents_of(DataLabeller)
+    providers = model.agents_of(ServiceProvider)
+    apps = model.agents_of(AppDeveloper)
+    if clouds:
+        cap = np.array(clouds.get("capacity_gpu_hours"))
+        m["gpu_price_usd_per_hour"] = float(np.average(clouds.get("price_usd_per_hour"), weights=cap))
+        m["gpu_price_h100_equiv_usd_per_hour"] = equivalent_gpu_price(model, "H100-SXM")
+        m["gpu_utilization"] = float(sum(clouds.get("hours_sold")) / cap.sum()) if step > 0 else 0.0
+        m["gpus_installed"] = float(sum(clouds.get("gpus")))
+    hours = sum(labellers.get("hours_worked")) if step > 0 else 0.0
+    wage_hours = sum(lb.hours_worked * lb.wage_usd_per_hour for lb in labellers) if step > 0 else 0.0
+    # hours-weighted pay of the month's labelling work; NaN in a month without any (no run started)
+    m["labeller_wage_usd_per_hour"] = wage_hours / hours if hours > 0 else float("nan")
+    if labellers:
+        m["label_price_usd"] = float(np.median(labellers.get("price_usd_per_label")))
+        below = labellers.select(lambda lb: lb.wage_usd_per_hour < lb.living_wage_usd_per_hour)
+        m["labellers_below_living_wage_share"] = len(below) / len(labellers)
+    m["hhi_training"] = hhi(np.array(list(month.licence_by_owner.values())))
+    m["hhi_api"] = hhi(np.array(list(month.tokens_by_provider.values())))
+    m["hhi_cloud"] = hhi(np.array(clouds.get("hours_sold"))) if step > 0 else 0.0
+    m["hhi_labelling"] = hhi(np.array(labellers.get("revenue_usd"))) if step > 0 else 0.0
+    m["hhi_apps"] = hhi(np.array(apps.get("users")))
+    spend = m.get("end_user_spend_usd", 0.0)
+    m["labeller_value_share"] = m.get("label_spend_usd", 0.0) / spend if spend > 0 else 0.0
+    offered = candidate_models(model)
+    m["models_available"] = len(offered)
+    m["providers_live"] = len(providers.select(lambda p: p.live))
+    m["trainers_training"] = len(model.agents_of(ModelTrainer).select(lambda lab: lab.run is not None))
+    m["n_labellers"], m["n_trainers"], m["n_clouds"] = len(labellers), len(model.agents_of(ModelTrainer)), len(clouds)
+    m["n_providers"] = len(providers)
+    m["n_apps"] = len(apps)
+    m["best_model_quality"] = max((mdl.quality for mdl in offered), default=0.0)
+    m["best_model_params"] = max((mdl.params for mdl in offered), default=0.0)
+    m["audits_passed"], m["audits_failed"] = model.audits_passed, model.audits_failed
+    m["outside_inflow_usd"], m["outside_outflow_usd"] = model.ledger.outside_in, model.ledger.outside_out
+    for key in METRIC_COLUMNS:
+        m.setdefault(key, float("nan") if key in NAN_WHEN_MISSING else 0.0)
+    m["step"] = step
+    model.datacollector.collect(model)
+    if model.collect_agents:
+        ids = np.fromiter((a.unique_id for a in model.agents), dtype=np.int64, count=len(model.agents))
+        model.agent_frames.append((step, ids, model.ledger.cash[ids].copy()))

@@ -1,7 +1,9 @@
-"""Run a scenario and get tidy results: ``run(scenario) -> RunResult`` of pandas frames, written as Parquet."""
+"""Run a scenario and get tidy results: ``run(scenario) -> RunResult`` of pandas frames, written as Parquet; and the
+``python -m sim run`` command."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import time
@@ -14,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model import ChainModel
-from sim.scenario import Scenario, validate_scenario
+from sim.scenario import Scenario, load_scenario, validate_scenario
 
 FRAMES = ("metrics", "agents", "flows", "events")
 _VERSIONED = ("mesa", "numpy", "pandas", "pydantic", "torch", "pyarrow")
@@ -144,3 +146,21 @@ def _agents_frame(model: ChainModel) -> pd.DataFrame:
     cash = np.concatenate([cash for _, _, cash in model.agent_frames])
     types = model.ledger.types[ids].astype(str)
     return pd.DataFrame({"step": steps, "agent_id": ids, "agent_type": types, "cash_usd": cash})
+
+
+# ---- python -m sim run ------------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", help="preset name (see `python -m sim scenarios`) or path to a scenario YAML")
+    parser.add_argument("--out", required=True, help="output directory")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    parser.add_argument("--months", type=int, default=None, help="horizon in months (default: the scenario's)")
+
+
+def main(args: argparse.Namespace) -> int:
+    result = run(load_scenario(args.scenario), seed=args.seed, months=args.months)
+    out = result.write(args.out)
+    print(result.summary())
+    print(f"  wrote {', '.join(f'{n}.parquet' for n in FRAMES)} and manifest.json to {out}")
+    return 0

@@ -12,9 +12,9 @@ import streamlit as st
 from dashboard.charts import sweeps as charts
 from dashboard.charts.format import axis_title
 from dashboard.components import sweeps
-from sim.analysis import AnalysisError, sensitivity, summarize
-from sim.store import ResultsStore, StoreError
-from sim.sweep_spec import SweepSpecError, load_spec, sweep_names
+from sim.experiments.analysis import AnalysisError, sensitivity, summarize
+from sim.experiments.store import ResultsStore, StoreError
+from sim.experiments.spec import SweepSpecError, load_spec, sweep_names
 
 
 def controls() -> None:

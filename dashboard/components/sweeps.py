@@ -1,11 +1,11 @@
 """Sweeps started from the dashboard: a background thread per output directory supervises
 ``python -m sim sweep SPEC --out runs/SPEC --resume`` and reports its progress from the results store.
 
-The sweep runs in its own process rather than calling ``sim.sweep.run_sweep`` in the server: Streamlit makes the
+The sweep runs in its own process rather than calling ``sim.experiments.sweep.run_sweep`` in the server: Streamlit makes the
 running page script the ``__main__`` module, and the sweep's worker processes would re-import it (running the whole
 dashboard page in every worker). The registry lives in the server process (``st.cache_resource``), so a sweep keeps
 running while the user changes pages or reruns, and every session sees its progress. Results are read from the
-store (``sim.store.ResultsStore``) while the sweep writes it: each finished batch is one whole Parquet file.
+store (``sim.experiments.store.ResultsStore``) while the sweep writes it: each finished batch is one whole Parquet file.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def _registry() -> dict[str, SweepJob]:
 
 def start(spec_name: str, workers: int, out_dir: Path | None = None) -> SweepJob:
     """Start (or resume) the bundled sweep ``spec_name`` into ``runs/<name>``, supervised by a background thread."""
-    from sim.store import ResultsStore
+    from sim.experiments.store import ResultsStore
 
     out = out_dir or RUNS_DIR / spec_name
     key = str(out.resolve())

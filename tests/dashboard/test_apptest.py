@@ -189,8 +189,8 @@ def test_ethics_policy_lever_moves_labeller_pay():
 def test_sweep_results_browse(tmp_path, monkeypatch):
     """A tiny sweep stored under a temporary runs/ directory shows its fan chart, sensitivity and scatter."""
     from dashboard.components import sweeps
-    from sim.sweep import run_sweep
-    from sim.sweep_spec import validate_spec
+    from sim.experiments.sweep import run_sweep
+    from sim.experiments.spec import validate_spec
 
     spec = validate_spec({
         "name": "tiny_dash", "base": {"scenario": "baseline"}, "design": "grid",

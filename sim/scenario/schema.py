@@ -1,23 +1,22 @@
-"""The scenario schema: every input of a simulation run, validated (pydantic), read from and written to YAML.
+"""The scenario schema: every input of a simulation run, validated (pydantic).
 
 A scenario is declared by its actors' initial conditions, its market parameters, its policy levers and its shocks.
 Defaults are the ``baseline`` preset's values; published figures come from ``data/reference/defaults.csv`` through
-``ecosystem.reference`` (the field descriptions name the row). An invalid file gets one message per problem naming the
-field, the value and what is allowed (``ScenarioError.problems``).
+``ecosystem.reference`` (the field descriptions name the row). An invalid scenario gets one message per problem naming
+the field, the value and what is allowed (``ScenarioError.problems``, see ``sim.scenario.errors``). YAML in and out:
+``sim.scenario.yaml_io``; the bundled presets: ``sim.scenario.presets``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ecosystem.reference import default, hardware_catalog
+from sim.scenario.errors import ScenarioError, format_error, validate_mapping
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SCENARIO_DIR = REPO_ROOT / "data" / "scenarios"
 APP_CATEGORIES = ("chatbot", "writing_tool", "customer_service", "code_assistant")
 STRATEGIES = ("frontier", "open_weights", "efficient")
 
@@ -379,87 +378,7 @@ def _set_path(data: dict, path: str, value: Any) -> None:
         raise ScenarioError([f"{path}: no such field"])
 
 
-class ScenarioError(ValueError):
-    """An invalid scenario: ``problems`` holds one message per problem, naming the field, the value and the rule."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        super().__init__("invalid scenario:\n" + "\n".join(f"  - {p}" for p in self.problems))
-
-
-def _format_error(err: dict) -> str:
-    loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("function-after",))
-    msg = err.get("msg", "invalid")
-    value = err.get("input")
-    typ = err.get("type", "")
-    if typ == "extra_forbidden":
-        return f"{loc}: unknown field (not part of the scenario schema); remove it or check its spelling"
-    if typ == "missing":
-        return f"{loc}: required field is missing"
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    rule = msg
-    ctx = err.get("ctx") or {}
-    if typ in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
-        rule = "allowed: " + msg.replace("Input should be ", "")
-    elif typ == "literal_error":
-        rule = "allowed: " + str(ctx.get("expected", msg))
-    if isinstance(value, (dict, list)):  # a rule across several fields: name the section, not its contents
-        return f"{loc or 'scenario'}: {rule}"
-    return f"{loc or 'scenario'}: value {value!r} is not allowed; {rule}"
-
-
-def validate_mapping(model: type[BaseModel], data: Any, error: type[ValueError], what: str,
-                     format_error: Callable[[dict], list[str]]) -> Any:
-    """``model`` from plain data, or ``error(problems)`` listing every problem (``format_error``: the messages for
-    one pydantic error)."""
-    if not isinstance(data, dict):
-        raise error([f"{what}: expected a mapping of fields, got {type(data).__name__}"])
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise error([p for e in exc.errors(include_url=False) for p in format_error(e)]) from None
-
 
 def validate_scenario(data: Any) -> Scenario:
     """A ``Scenario`` from plain data, or a ``ScenarioError`` listing every problem."""
-    return validate_mapping(Scenario, data, ScenarioError, "scenario", lambda e: [_format_error(e)])
-
-
-def parse_yaml(text: str, error: type[ValueError], empty_hint: str) -> Any:
-    """YAML text to data; ``error([message])`` naming the line and column of a syntax error, or an empty file."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise error([f"file: not valid YAML{where}: {getattr(exc, 'problem', exc)}"]) from None
-    if data is None:
-        raise error([f"file: empty; allowed: {empty_hint}"])
-    return data
-
-
-def scenario_from_yaml(text: str) -> Scenario:
-    """Parse and validate YAML text."""
-    return validate_scenario(parse_yaml(text, ScenarioError, "a YAML mapping of scenario fields"))
-
-
-def preset_names() -> list[str]:
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
-
-
-def preset_path(name: str) -> Path:
-    path = SCENARIO_DIR / f"{name}.yaml"
-    if not path.exists():
-        raise ScenarioError([f"preset: unknown {name!r}; allowed: {', '.join(preset_names())}"])
-    return path
-
-
-def load_scenario(name_or_path: str | Path) -> Scenario:
-    """A preset by name (``baseline``) or a YAML file by path."""
-    text_path = Path(name_or_path)
-    if text_path.suffix in {".yaml", ".yml"} or text_path.exists():
-        if not text_path.exists():
-            raise ScenarioError([f"file: {str(name_or_path)!r} does not exist"])
-        return scenario_from_yaml(text_path.read_text(encoding="utf-8"))
-    return scenario_from_yaml(preset_path(str(name_or_path)).read_text(encoding="utf-8"))
+    return validate_mapping(Scenario, data, ScenarioError, "scenario", lambda e: [format_error(e)])

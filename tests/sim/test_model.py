@@ -1,4 +1,5 @@
-"""The chain simulation: money conservation, determinism, mechanisms, presets, validation, CLI."""
+"""The chain simulation: money conservation, determinism, mechanisms and presets (validation: test_scenario.py,
+clearing: test_clearing.py, the CLI: test_cli.py)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.agents import CloudHost, ServiceProvider, TrainedModel
-from sim.markets import hhi, merit_order_match
+from sim.actors import CloudHost, ServiceProvider, TrainedModel
+from sim.markets import licences
 from sim.metrics import METRIC_COLUMNS
 from sim.model import ChainModel
+from sim.month import Month
 from sim.runner import RunResult, run
-from sim.scenario import Scenario, ScenarioError, load_scenario, preset_names, scenario_from_yaml
+from sim.scenario import Scenario, load_scenario, preset_names
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PRESETS = ["baseline", "gpu_price_crash", "open_weights_shock", "bias_audit_mandate", "labeller_wage_floor",
            "demand_boom", "market_at_scale"]
 
@@ -174,7 +176,7 @@ def _model_with_one_hosted(price_markup: float) -> ServiceProvider:
                        label_noise=0.05, aggregation="single", serving_params=3.5e10, optimisation="int8",
                        licence_share=0.0, release_step=0)
     model.models_registry.append(mdl)
-    model._providers_choose_and_price(1)
+    licences.providers_choose_and_price(model, Month(t=1))
     return next(iter(model.agents_by_type[ServiceProvider]))
 
 
@@ -204,91 +206,6 @@ def test_determinism_across_processes(tmp_path):
     for name in ("p1.parquet", "p2.parquet"):
         subprocess.run([sys.executable, "-c", code, str(tmp_path / name)], check=True, cwd=ROOT)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "p1.parquet"), pd.read_parquet(tmp_path / "p2.parquet"))
-
-
-# ---- markets ---------------------------------------------------------------------------------------------------------
-
-quantities = st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=1, max_size=30)
-
-
-@given(quantities, quantities, st.randoms())
-def test_merit_order_match_conserves_quantity_and_respects_capacity(buy, sell, rnd):
-    buy, sell = np.array(buy), np.array(sell)
-    price = np.array([rnd.random() for _ in sell])
-    b, s, q, fill = merit_order_match(buy, sell, price)
-    assert len(q) <= len(buy) + len(sell)
-    got = np.bincount(b, weights=q, minlength=len(buy))
-    used = np.bincount(s, weights=q, minlength=len(sell))
-    assert (used <= sell * (1 + 1e-9) + 1e-6).all()
-    if buy.sum() > 0 and sell.sum() > 0:
-        np.testing.assert_allclose(got, buy * fill, rtol=1e-6, atol=1e-6 * max(buy.sum(), 1))
-        assert fill == pytest.approx(min(1.0, sell.sum() / buy.sum()))
-
-
-def test_merit_order_serves_the_cheapest_seller_first():
-    b, s, q, fill = merit_order_match(np.array([5.0]), np.array([10.0, 10.0]), np.array([2.0, 1.0]))
-    assert fill == 1.0 and list(s) == [1] and q.sum() == pytest.approx(5.0)
-
-
-def test_hhi_bounds():
-    assert hhi(np.array([1.0])) == pytest.approx(10_000)
-    assert hhi(np.ones(100)) == pytest.approx(100)
-    assert hhi(np.zeros(3)) == 0.0
-
-
-# ---- validation ------------------------------------------------------------------------------------------------------
-
-
-def test_invalid_file_gets_one_message_per_problem():
-    text = """
-horizon_months: -3
-trainers: {hardware_id: X100, count: 0}
-market: {api_margin: -1, demand: {chatbots: {potential_users: 1, growth_per_month: 0, tokens_per_user_month: 1,
-          reference_price_usd_per_month: 1, price_elasticity: 1}}}
-policy: {bias_audit: {action: shame}}
-colour: blue
-"""
-    with pytest.raises(ScenarioError) as err:
-        scenario_from_yaml(text)
-    problems = err.value.problems
-    joined = "\n".join(problems)
-    assert len(problems) >= 6
-    assert "horizon_months: value -3" in joined and "greater than or equal to 1" in joined
-    assert "trainers.hardware_id" in joined and "X100" in joined and "H100-SXM" in joined
-    assert "trainers.count" in joined
-    assert "market.api_margin" in joined
-    assert "chatbots" in joined and "allowed" in joined
-    assert "policy.bias_audit.action" in joined and "'block'" in joined
-    assert "colour: unknown field" in joined
-
-
-def test_bad_yaml_and_unknown_preset_are_clear():
-    with pytest.raises(ScenarioError, match="not valid YAML at line 2"):
-        scenario_from_yaml("a: 1\n  b: [\n")
-    with pytest.raises(ScenarioError, match="preset: unknown 'nope'; allowed: .*baseline"):
-        load_scenario("nope")
-
-
-def test_region_shares_must_sum_to_one():
-    with pytest.raises(ScenarioError, match="labellers: regions' shares sum to 0.7; allowed: shares summing to 1"):
-        Scenario().with_overrides({"labellers.regions.0.share": 0.05})
-
-
-def test_yaml_round_trip():
-    sc = load_scenario("open_weights_shock")
-    assert scenario_from_yaml(sc.to_yaml()) == sc
-
-
-def test_overrides_name_the_bad_path():
-    with pytest.raises(ScenarioError, match="market.no_such: no such field"):
-        Scenario().with_overrides({"market.no_such": 1})
-
-
-def test_numeric_fields_cover_the_levers():
-    fields = Scenario.numeric_fields()
-    for path in ("market.demand_growth_multiplier", "policy.carbon_price_usd_per_tco2", "clouds.fleet.H100-SXM",
-                 "market.demand.chatbot.growth_per_month", "policy.wage_floor_usd_per_hour"):
-        assert path in fields
 
 
 # ---- property: any valid scenario runs and conserves money -----------------------------------------------------------
@@ -332,35 +249,6 @@ def test_any_valid_scenario_runs_and_conserves_money(sc):
     assert np.isfinite(result.agents.cash_usd).all()
 
 
-# ---- CLI -------------------------------------------------------------------------------------------------------------
-
-
-def test_cli_run_writes_outputs_and_prints_a_summary(tmp_path):
-    out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "sim", "run", "data/scenarios/baseline.yaml", "--out", str(out),
-                           "--months", "24", "--seed", "3"], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert "baseline: 24 months, seed 3" in proc.stdout
-    for name in ("agents", "flows", "metrics", "events"):
-        assert (out / f"{name}.parquet").exists()
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["months"] == 24 and "run_s" in manifest["timings_s"]
-    back = RunResult.read(out)
-    assert back.seed == 3 and len(back.metrics) == 25
-
-
-def test_cli_lists_presets_and_rejects_bad_input(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "sim", "scenarios"], cwd=ROOT, capture_output=True, text=True,
-                          check=True)
-    for name in PRESETS:
-        assert name in proc.stdout
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("horizon_months: 0\n")
-    proc = subprocess.run([sys.executable, "-m", "sim", "run", str(bad), "--out", str(tmp_path / "o")], cwd=ROOT,
-                          capture_output=True, text=True)
-    assert proc.returncode == 2
-    assert "horizon_months: value 0 is not allowed" in proc.stderr and "Traceback" not in proc.stderr
-
-
 def test_optimisation_lowers_serving_flops_at_the_measured_quality_cost():
     from ecosystem import scaling
     from ecosystem.profiles import optimisation_loss_ratios
@@ -368,9 +256,9 @@ def test_optimisation_lowers_serving_flops_at_the_measured_quality_cost():
     model = ChainModel(Scenario(horizon_months=1))
     loss = scaling.loss(7e10, 1.4e12)
     ratios = optimisation_loss_ratios()
-    n_none, l_none = model._optimise(7e10, loss, "none")
-    n_int8, l_int8 = model._optimise(7e10, loss, "int8")
-    n_dist, l_dist = model._optimise(7e10, loss, "distill")
+    n_none, l_none = model.optimiser.apply(7e10, loss, "none")
+    n_int8, l_int8 = model.optimiser.apply(7e10, loss, "int8")
+    n_dist, l_dist = model.optimiser.apply(7e10, loss, "distill")
     assert n_none == 7e10 and l_none == loss
     assert n_int8 == pytest.approx(7e10 * 0.5 * 989 / 989, rel=0.01)  # H100: fp8/int8 peak = 2 x bf16 peak
     assert n_dist == pytest.approx(7e10 * 0.25 * 0.5, rel=0.01)

@@ -2,8 +2,9 @@
 
 A sweep is declared the EMA-Workbench way: uncertain inputs (``parameters``, dotted paths into the ``Scenario``),
 a sampling ``design`` (``grid``, ``lhs`` or ``sobol``), ``replicates`` (seeds derived deterministically from one base
-seed) and ``outcomes`` (a metrics column reduced over the months to one number per run). Running it lives in
-``sim.sweep``; storing results in ``sim.store``; analysing them in ``sim.analysis``.
+seed) and ``outcomes`` (a metrics column reduced over the months to one number per run). Sampling lives in
+``sim.experiments.samplers``, the expansion into runs in ``sim.experiments.resolve``, running it in
+``sim.experiments.sweep``, storing results in ``sim.experiments.store``, analysing them in ``sim.experiments.analysis``.
 
 Example (``data/sweeps/gpu_price_vs_demand.yaml``)::
 
@@ -20,49 +21,36 @@ Example (``data/sweeps/gpu_price_vs_demand.yaml``)::
 
 The spec is checked in two stages. ``SweepSpec`` (pydantic, ``extra="forbid"``) checks the shape: ranges, the
 design's own rules (a power-of-two ``samples`` for ``sobol``, ``levels`` for a range in a ``grid``, ...).
-``resolve_sweep`` then checks it against the scenario: the base scenario loads, every parameter is a numeric field
+``resolve_sweep`` (``sim.experiments.resolve``) then checks it against the scenario: the base scenario loads, every parameter is a numeric field
 of the ``Scenario`` and its values lie inside the field's bounds. Every problem is reported at once
 (``SweepSpecError.problems``), one message each, naming the field, the value and what is allowed.
 
-The design itself (``build_design``) depends only on the spec, never on the simulation, so the analysis can be fed
+The design itself (``sim.experiments.samplers.build_design``) depends only on the spec, never on the simulation, so the analysis can be fed
 any model's outputs (the tests feed it the Ishigami function).
 """
 
+
 from __future__ import annotations
 
-import difflib
-import hashlib
-import itertools
-import json
 import math
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.experiments.errors import SweepSpecError
 from sim.scenario import parse_yaml, validate_mapping
+from sim.scenario.presets import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 SWEEP_DIR = REPO_ROOT / "data" / "sweeps"
 
 RESERVED_COLUMNS = ("run_id", "point_id", "replicate", "seed", "step")
 MAX_RUNS = 1_000_000
 MAX_SEED = 2**32 - 1
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class SweepSpecError(ValueError):
-    """An invalid sweep spec: ``problems`` holds one message per problem (field, value, what is allowed)."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        super().__init__("invalid sweep spec:\n" + "\n".join(f"  - {p}" for p in self.problems))
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -347,262 +335,3 @@ def spec_path(name_or_path: str | Path) -> Path:
 def load_spec(name_or_path: str | Path) -> SweepSpec:
     return spec_from_yaml(spec_path(name_or_path).read_text(encoding="utf-8"))
 
-
-# ---- design ----------------------------------------------------------------------------------------------------
-
-
-def design_seed(spec: SweepSpec, base_seed: int | None = None) -> int:
-    return int(spec.seed if spec.seed is not None else (base_seed if base_seed is not None else 0))
-
-
-def build_design(spec: SweepSpec, integer_params: frozenset[str] | set[str] = frozenset(),
-                 base_seed: int | None = None) -> pd.DataFrame:
-    """The design points: a frame with ``point_id`` (0..n-1) and one column per parameter, in spec order.
-
-    grid: the Cartesian product of each parameter's levels (the last parameter varies fastest).
-    lhs: ``scipy.stats.qmc.LatinHypercube`` (scrambled, seeded) mapped onto each parameter's range or value list.
-    sobol: ``SALib.sample.sobol.sample`` (Saltelli's scheme, scrambled, seeded) on the unit cube, mapped likewise;
-    the row order is SALib's, which ``SALib.analyze.sobol`` needs. Parameters in ``integer_params`` are rounded.
-    Depends only on the spec (and the base seed when the spec sets none): never on the simulation.
-    """
-    names = spec.parameter_names
-    params = [spec.parameters[n] for n in names]
-    seed = design_seed(spec, base_seed)
-    if spec.design == "grid":
-        rows = list(itertools.product(*[p.grid_levels() for p in params])) if params else [()]
-        matrix = np.asarray(rows, dtype=float).reshape(len(rows), len(params))
-    else:
-        unit = unit_sample(spec, seed)
-        matrix = np.column_stack([p.from_unit(unit[:, j]) for j, p in enumerate(params)])
-    frame = pd.DataFrame({"point_id": np.arange(len(matrix), dtype=np.int64)})
-    for j, name in enumerate(names):
-        col = matrix[:, j]
-        if name in integer_params:
-            frame[name] = np.rint(col).astype(np.int64)
-        else:
-            frame[name] = col.astype(float)
-    return frame
-
-
-def unit_sample(spec: SweepSpec, seed: int) -> np.ndarray:
-    """The lhs or sobol sample on the unit cube [0, 1)^D, before mapping onto the parameters."""
-    d = len(spec.parameters)
-    if spec.design == "lhs":
-        from scipy.stats import qmc
-
-        return qmc.LatinHypercube(d, rng=np.random.default_rng(seed)).random(int(spec.samples))
-    if spec.design == "sobol":
-        from SALib.sample import sobol as sobol_sample
-
-        unit = sobol_sample.sample(sobol_problem(spec), int(spec.samples), calc_second_order=spec.second_order,
-                                   scramble=True, seed=seed)
-        return np.clip(unit, 0.0, np.nextafter(1.0, 0.0))
-    raise ValueError(f"design {spec.design!r} has no unit sample")
-
-
-def sobol_problem(spec: SweepSpec) -> dict:
-    """SALib's problem definition. Inputs are sampled on the unit cube and mapped afterwards (log ranges and value
-    lists included), so the indices refer to the inputs as sampled: uniform in log10 for a log range."""
-    names = spec.parameter_names
-    return {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
-
-
-def replicate_seeds(base_seed: int, replicates: int) -> list[int]:
-    """Seeds of replicates 0..R-1 (common random numbers): ``SeedSequence(base_seed).spawn(R)``, one 32-bit word
-    each. The same spec and base seed always give the same seeds."""
-    children = np.random.SeedSequence(base_seed).spawn(replicates)
-    return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
-
-
-def run_seed(base_seed: int, point_id: int, replicate: int, mode: str, common: list[int]) -> int:
-    if mode == "common":
-        return common[replicate]
-    ss = np.random.SeedSequence(base_seed, spawn_key=(point_id, replicate))
-    return int(ss.generate_state(1, dtype=np.uint32)[0])
-
-
-def run_id(point: dict[str, float], point_id: int, replicate: int, seed: int) -> str:
-    """A stable id for a run: a hash of its design point (index and values), replicate and seed."""
-    key = json.dumps({"point_id": int(point_id), "params": {k: _plain(v) for k, v in point.items()},
-                      "replicate": int(replicate), "seed": int(seed)}, sort_keys=True)
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, (np.integer, int)) and not isinstance(v, bool):
-        return int(v)
-    return float(v)
-
-
-# ---- resolution against the scenario ---------------------------------------------------------------------------
-
-
-@dataclass
-class ResolvedSweep:
-    """A spec checked against the scenario, with everything a run needs: the base scenario (overrides and the
-    months option applied), the design points, the seeds and the run list."""
-
-    spec: SweepSpec
-    scenario: Any  # sim.scenario.Scenario
-    design: pd.DataFrame
-    base_seed: int
-    common_seeds: list[int]
-    integer_params: frozenset[str]
-    fingerprint: str
-    runs: pd.DataFrame = field(repr=False)  # run_id, point_id, replicate, seed, params...
-
-    @property
-    def total_runs(self) -> int:
-        return len(self.runs)
-
-
-def fingerprint(spec: SweepSpec, scenario_dump: dict) -> str:
-    """What the rows depend on: the spec (less batch size, name and description) and the resolved base scenario.
-    A resumed sweep must match it."""
-    data = spec.model_dump(mode="json")
-    data["options"].pop("batch_size", None)
-    data.pop("description", None)
-    blob = json.dumps({"spec": data, "scenario": scenario_dump}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:20]
-
-
-def _load_base(spec: SweepSpec, spec_dir: Path | None, problems: list[str]):
-    from sim.scenario import ScenarioError, load_scenario, preset_names
-
-    ref = spec.base.scenario
-    candidates = []
-    if spec_dir is not None and not Path(ref).is_absolute():
-        candidates.append(spec_dir / ref)
-    candidates.append(Path(ref))
-    try:
-        for cand in candidates:
-            if cand.suffix in {".yaml", ".yml"} and cand.exists():
-                return load_scenario(cand)
-        if ref in preset_names():
-            return load_scenario(ref)
-        if Path(ref).suffix in {".yaml", ".yml"} or "/" in ref:
-            problems.append(f"base.scenario: file {ref!r} does not exist")
-        else:
-            problems.append(f"base.scenario: value {ref!r} is not allowed; allowed: a preset "
-                            f"({', '.join(preset_names()) or 'none found'}) or a path to a scenario YAML")
-    except ScenarioError as exc:
-        problems.extend(f"base.scenario ({ref}): {p}" for p in exc.problems)
-    return None
-
-
-def resolve_sweep(spec: SweepSpec, spec_dir: Path | None = None) -> ResolvedSweep:
-    """Check the spec against the scenario and expand it into runs; ``SweepSpecError`` lists every problem."""
-    from sim.scenario import Scenario, ScenarioError
-
-    problems: list[str] = []
-    scenario = _load_base(spec, spec_dir, problems)
-    if scenario is not None and spec.base.overrides:
-        try:
-            scenario = scenario.with_overrides(spec.base.overrides)
-        except ScenarioError as exc:
-            problems.extend(f"base.overrides: {p}" for p in exc.problems)
-            scenario = None
-    if scenario is not None and spec.options.months is not None:
-        scenario = scenario.with_overrides({"horizon_months": spec.options.months})
-
-    numeric = Scenario.numeric_fields()
-    integer_params: set[str] = set()
-    for path, p in spec.parameters.items():
-        if path == "seed":
-            problems.append("parameters.seed: not allowed; seeds come from 'replicates' and 'seed'")
-            continue
-        if path not in numeric:
-            close = difflib.get_close_matches(path, list(numeric), n=3, cutoff=0.6)
-            hint = f"did you mean {', '.join(close)}?" if close else "see Scenario.numeric_fields()"
-            problems.append(f"parameters.{path}: not a numeric field of the scenario; allowed: a dotted path to a "
-                            f"numeric field ({hint})")
-            continue
-        kind, lo, hi = numeric[path]
-        if kind is int or _declared_int(Scenario, path):
-            integer_params.add(path)
-            if p.values is not None and any(v != int(v) for v in p.values):
-                problems.append(f"parameters.{path}: values {p.values} are not all whole numbers; allowed: "
-                                "integers (the field is an integer)")
-        for bound_name in ("values", "low", "high"):
-            vals = p.values if bound_name == "values" else [getattr(p, bound_name)]
-            if vals is None or vals[0] is None:
-                continue
-            out = [v for v in vals if (lo is not None and v < lo) or (hi is not None and v > hi)]
-            if out:
-                shown = out if bound_name == "values" else out[0]
-                problems.append(f"parameters.{path}.{bound_name}: value {shown} is not allowed; allowed: "
-                                f"{_interval(lo, hi)}")
-    # the scenario's own rules (strict bounds, cross-field checks) at each parameter's extremes
-    if scenario is not None and not problems:
-        for path, p in spec.parameters.items():
-            for v in p.extremes():
-                value = int(round(v)) if path in integer_params else float(v)
-                try:
-                    scenario.with_overrides({path: value})
-                except ScenarioError as exc:
-                    problems.extend(f"parameters.{path}: value {value} is not allowed by the scenario: {q}"
-                                    for q in exc.problems)
-                    break
-    if problems:
-        raise SweepSpecError(problems)
-
-    base_seed = int(spec.seed if spec.seed is not None else scenario.seed)
-    design = build_design(spec, frozenset(integer_params), base_seed)
-    common = replicate_seeds(base_seed, spec.replicates)
-    runs = expand_runs(spec, design, base_seed, common)
-    dump = scenario.model_dump(mode="json")
-    return ResolvedSweep(spec=spec, scenario=scenario, design=design, base_seed=base_seed, common_seeds=common,
-                         integer_params=frozenset(integer_params), fingerprint=fingerprint(spec, dump), runs=runs)
-
-
-def _declared_int(model: type, path: str) -> bool:
-    """Whether the field at ``path`` is declared ``int`` or ``int | None`` (``numeric_fields`` reports an optional
-    field left at None as float, and an LHS/Sobol value like 12.7 would then fail the scenario's validation)."""
-    import typing
-
-    from pydantic import BaseModel
-
-    parts = path.split(".")
-    i = 0
-    while i < len(parts):
-        info = getattr(model, "model_fields", {}).get(parts[i])
-        if info is None:
-            return False
-        ann = info.annotation
-        if typing.get_origin(ann) is dict:  # dict[str, X]: the next part is a key
-            value_type = typing.get_args(ann)[1]
-            if isinstance(value_type, type) and issubclass(value_type, BaseModel):
-                model, i = value_type, i + 2
-                continue
-            return value_type is int and i + 2 == len(parts)
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            model, i = ann, i + 1
-            continue
-        types = [a for a in (typing.get_args(ann) or (ann,)) if a is not type(None)]
-        return types == [int] and i + 1 == len(parts)
-    return False
-
-
-def expand_runs(spec: SweepSpec, design: pd.DataFrame, base_seed: int, common: list[int]) -> pd.DataFrame:
-    """One row per run (design point x replicate): run_id, point_id, replicate, seed and the parameter values."""
-    names = spec.parameter_names
-    records = []
-    for row in design.itertuples(index=False):
-        point_id = int(row[0])
-        point = {n: row[j + 1] for j, n in enumerate(names)}
-        for r in range(spec.replicates):
-            seed = run_seed(base_seed, point_id, r, spec.seeds, common)
-            records.append((run_id(point, point_id, r, seed), point_id, r, seed))
-    runs = pd.DataFrame(records, columns=["run_id", "point_id", "replicate", "seed"])
-    runs = runs.astype({"point_id": "int64", "replicate": "int64", "seed": "int64"})
-    return runs.merge(design, on="point_id", how="left")
-
-
-def _interval(lo: float | None, hi: float | None) -> str:
-    if lo is None and hi is None:
-        return "any number"
-    if lo is None:
-        return f"at most {hi}"
-    if hi is None:
-        return f"at least {lo}"
-    return f"{lo} to {hi}"

@@ -1,11 +1,11 @@
 """Run a sweep: ``python -m sim sweep SPEC --out DIR [--workers N] [--scheduler ADDRESS] [--resume]``.
 
-The runs of a sweep (design points x replicates, see ``sim.sweep_spec``) are cut into batches; each batch is one task
+The runs of a sweep (design points x replicates, see ``sim.experiments.resolve``) are cut into batches; each batch is one task
 for a ``concurrent.futures`` executor: a local ``ProcessPoolExecutor`` (``--workers``, default ``os.cpu_count()``),
 or a dask.distributed cluster (``Client(ADDRESS).get_executor()``) when ``--scheduler`` or the
 ``DASK_SCHEDULER_ADDRESS`` environment variable names one. A task runs ``sim.runner.run(scenario, seed,
 collect_agents=False)`` for each of its runs, reduces the outcomes and returns tidy rows (and the monthly series of
-the chosen columns); the parent writes each finished batch to the store (``sim.store``) at once and forgets it, and at
+the chosen columns); the parent writes each finished batch to the store (``sim.experiments.store``) at once and forgets it, and at
 most two tasks per worker are in flight, so memory stays flat however large the sweep.
 
 Rows depend only on the spec and the seeds, never on the executor, the batch size or the order runs finish in: a
@@ -14,6 +14,10 @@ the missing ones. Host names and timings go to ``DIR/manifest.json``, never into
 
 Python API (the dashboard starts sweeps in a background thread): ``run_sweep(spec, out_dir, workers=None,
 scheduler=None, resume=False, progress=None) -> SweepSummary``.
+
+Here: the parent side (resolve, resume, submit batches with a bounded window, store, manifest) and the CLI. The
+worker side is ``sim.experiments.batch``, the executors ``sim.experiments.executors``, the progress bar
+``sim.experiments.progress``.
 """
 
 from __future__ import annotations
@@ -22,38 +26,30 @@ import argparse
 import concurrent.futures as cf
 import datetime as _dt
 import math
-import multiprocessing
 import os
 import platform
 import socket
 import sys
 import threading
 import time
-import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-import pandas as pd
 
-from sim.store import ResultsStore, StoreError
-from sim.sweep_spec import ResolvedSweep, SweepSpec, SweepSpecError, load_spec, resolve_sweep, spec_path
+from sim.experiments.batch import Batch, run_batch
+from sim.experiments.errors import SweepError, SweepRunError, SweepSpecError
+from sim.experiments.executors import ENV_SCHEDULER, open_executor
+from sim.experiments.progress import ProgressBar, Timings
+from sim.experiments.resolve import ResolvedSweep, resolve_sweep
+from sim.experiments.spec import SweepSpec, load_spec, spec_path
+from sim.experiments.store import ResultsStore, StoreError
 
-ENV_SCHEDULER = "DASK_SCHEDULER_ADDRESS"
 MAX_BATCH = 50
 TASKS_PER_WORKER = 8
 IN_FLIGHT_PER_WORKER = 2
-CONNECT_TIMEOUT_S = 20
 PACKAGES = ("numpy", "pandas", "pyarrow", "duckdb", "mesa", "scipy", "SALib", "pydantic", "dask", "distributed")
-
-
-class SweepError(ValueError):
-    """A sweep that cannot start or continue (bad option, output directory in the way, no scheduler)."""
-
-
-class SweepRunError(RuntimeError):
-    """A run of the sweep failed; the message names the run (point, replicate, seed, parameter values)."""
 
 
 @dataclass
@@ -75,77 +71,6 @@ class SweepSummary:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-
-# ---- the worker side -------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Batch:
-    """One task: the base scenario and the runs to make from it (pickled to a worker process or a dask worker)."""
-
-    scenario: Any
-    parameters: list[str]
-    runs: list[tuple[str, int, int, int, tuple]]  # run_id, point_id, replicate, seed, parameter values
-    outcomes: list[tuple[str, str, str]]  # column, metric, reduction
-    series: list[str] = field(default_factory=list)
-
-
-def reduce_metric(metrics: pd.DataFrame, metric: str, how: str) -> float:
-    """One number from a metrics column: ``final`` (last month), or ``mean``/``peak``/``sum`` over months 1..H
-    (step 0 is the initial state, before any trade). NaN months are skipped; NaN if none is left."""
-    col = metrics[metric]
-    if how == "final":
-        return float(col.iloc[-1])
-    months = col[metrics["step"] >= 1] if "step" in metrics and len(metrics) > 1 else col
-    values = pd.to_numeric(months, errors="coerce").astype(float).dropna()
-    if values.empty:
-        return math.nan
-    if how == "mean":
-        return float(values.mean())
-    if how == "peak":
-        return float(values.max())
-    if how == "sum":
-        return float(values.sum())
-    raise ValueError(f"reduce: value {how!r} is not allowed; allowed: final, mean, peak, sum")
-
-
-def run_batch(batch: Batch) -> dict[str, Any]:
-    """Run every run of a batch; return its rows (and series) plus the host and timings (for the manifest only)."""
-    from sim.runner import run
-    from sim.scenario import ScenarioError
-
-    started = time.perf_counter()
-    records: list[tuple] = []
-    series_frames: list[pd.DataFrame] = []
-    run_s: list[float] = []
-    cache: tuple[tuple, Any] | None = None
-    for rid, point_id, replicate, seed, values in batch.runs:
-        overrides = dict(zip(batch.parameters, values))
-        try:
-            if cache is None or cache[0] != values:
-                cache = (values, batch.scenario.with_overrides(overrides) if overrides else batch.scenario)
-            t0 = time.perf_counter()
-            result = run(cache[1], seed=int(seed), collect_agents=False)
-            run_s.append(time.perf_counter() - t0)
-            metrics = result.metrics
-            outs = tuple(reduce_metric(metrics, metric, how) for _, metric, how in batch.outcomes)
-        except ScenarioError as exc:
-            raise SweepRunError(f"run {rid} (point {point_id}, replicate {replicate}, seed {seed}, {overrides}): "
-                                f"invalid scenario: {'; '.join(exc.problems)}") from None
-        except Exception as exc:  # a failing run is reported with its inputs, the sweep keeps what is done
-            tb = traceback.format_exc(limit=-3)
-            raise SweepRunError(f"run {rid} (point {point_id}, replicate {replicate}, seed {seed}, {overrides}) "
-                                f"failed: {type(exc).__name__}: {exc}\n{tb}") from None
-        records.append((rid, point_id, replicate, seed, *values, *outs))
-        if batch.series:
-            frame = metrics[["step", *batch.series]].copy()
-            frame.insert(0, "run_id", rid)
-            series_frames.append(frame)
-    columns = ["run_id", "point_id", "replicate", "seed", *batch.parameters, *[c for c, _, _ in batch.outcomes]]
-    rows = pd.DataFrame.from_records(records, columns=columns)
-    series = pd.concat(series_frames, ignore_index=True) if series_frames else None
-    return {"runs": rows, "series": series, "host": socket.gethostname(), "pid": os.getpid(),
-            "wall_s": time.perf_counter() - started, "run_s": run_s}
 
 
 # ---- the parent side -------------------------------------------------------------------------------------------
@@ -209,101 +134,6 @@ def check_metrics(resolved: ResolvedSweep) -> None:
                             f"({', '.join(columns)})")
     if problems:
         raise SweepSpecError(problems)
-
-
-def _open_executor(workers: int | None, scheduler: str | None):
-    """(executor, number of workers, kind, closer)."""
-    if scheduler:
-        try:
-            from distributed import Client
-        except ImportError:  # pragma: no cover - distributed is in requirements.txt
-            raise SweepError("--scheduler: dask.distributed is not installed; allowed: pip install -r "
-                             "requirements.txt") from None
-        try:
-            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
-        except Exception as exc:
-            raise SweepError(f"--scheduler: cannot connect to {scheduler!r} ({type(exc).__name__}: {exc}); allowed: "
-                             "the address of a running `dask scheduler`, e.g. tcp://HOST:8786") from None
-        n = sum(client.nthreads().values())
-        if n == 0:
-            try:
-                client.wait_for_workers(1, timeout=60)
-            except Exception:
-                client.close()
-                raise SweepError(f"--scheduler: {scheduler!r} has no workers after 60 s; start some with "
-                                 f"`dask worker {scheduler}`") from None
-            n = sum(client.nthreads().values())
-        try:
-            _check_cluster_environment(client, scheduler)
-        except SweepError:
-            client.close()
-            raise
-        executor = client.get_executor(pure=False)
-
-        def close() -> None:
-            executor.shutdown(wait=False)
-            client.close()
-
-        return executor, n, "dask", close
-    n = int(workers or os.cpu_count() or 1)
-    # fork is fastest and safe from a single-threaded parent; from a threaded one (the dashboard, a dask client)
-    # forking can copy a held lock, so use forkserver there.
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("fork")
-    else:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["sim.sweep", "sim.runner"])  # imported once, by the fork server
-    executor = cf.ProcessPoolExecutor(max_workers=n, mp_context=context)
-
-    def close() -> None:
-        executor.shutdown(wait=True, cancel_futures=True)
-
-    return executor, n, "local-processes", close
-
-
-_IMPORT_CHECK = "import sim.sweep, sim.runner"
-
-
-def _check_cluster_environment(client, scheduler: str) -> None:
-    """The scheduler (which unpickles task graphs) and every worker must import the project; a worker that cannot
-    would crash on each task and the sweep would hang, so ask first. ``exec`` is a builtin: it unpickles anywhere."""
-    where = "the scheduler"
-    try:
-        client.run_on_scheduler(exec, _IMPORT_CHECK)
-        where = "a worker"
-        client.run(exec, _IMPORT_CHECK)
-    except Exception as exc:
-        raise SweepError(f"--scheduler: {where} of {scheduler!r} cannot import the project ({type(exc).__name__}: "
-                         f"{exc}); allowed: a cluster whose scheduler and workers have requirements.txt installed "
-                         "and this repository on their PYTHONPATH (see the README, 'Running on a cluster')") from None
-
-
-class _Timings:
-    """Streaming aggregates of the batches' timings for the manifest (constant memory)."""
-
-    def __init__(self):
-        self.hosts: dict[str, dict[str, float]] = {}
-        self.runs = 0
-        self.run_s_sum = 0.0
-        self.run_s_max = 0.0
-        self.run_s_min = math.inf
-
-    def add(self, result: dict[str, Any]) -> None:
-        host = self.hosts.setdefault(result["host"], {"runs": 0, "batches": 0, "busy_s": 0.0})
-        host["runs"] += len(result["run_s"])
-        host["batches"] += 1
-        host["busy_s"] = round(host["busy_s"] + result["wall_s"], 3)
-        for s in result["run_s"]:
-            self.runs += 1
-            self.run_s_sum += s
-            self.run_s_max = max(self.run_s_max, s)
-            self.run_s_min = min(self.run_s_min, s)
-
-    def as_dict(self) -> dict[str, Any]:
-        if not self.runs:
-            return {"hosts": self.hosts}
-        return {"hosts": self.hosts, "run_s": {"mean": round(self.run_s_sum / self.runs, 4),
-                                               "min": round(self.run_s_min, 4), "max": round(self.run_s_max, 4)}}
 
 
 def _manifest(resolved: ResolvedSweep) -> dict[str, Any]:
@@ -399,7 +229,7 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | 
     session: dict[str, Any] = {"started_at": _now(), "parent_host": socket.gethostname(), "pid": os.getpid(),
                                "runs_before": already, "status": "running"}
     manifest.setdefault("sessions", []).append(session)
-    timings = _Timings()
+    timings = Timings()
     done = already
     n_batches = 0
     status = "complete"
@@ -411,7 +241,7 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | 
     if progress:
         progress(done, total)
     # connect (and check the cluster) before writing anything, so a sweep that cannot start leaves no directory
-    opened = _open_executor(workers, scheduler) if run_tuples else None
+    opened = open_executor(workers, scheduler) if run_tuples else None
     if not store.exists():
         try:
             store.create(manifest, resolved.design)
@@ -502,62 +332,6 @@ def _py(v: Any) -> Any:
         return float(v)
     return v
 
-
-# ---- progress on stderr ----------------------------------------------------------------------------------------
-
-
-class ProgressBar:
-    """``done/total runs, %, rate, ETA`` on one line of stderr, redrawn with ``\\r`` (a new line every 10% when
-    stderr is not a terminal)."""
-
-    def __init__(self, label: str = "sweep", stream=None, width: int = 24):
-        self.label = label
-        self.stream = stream or sys.stderr
-        self.width = width
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.t0: float | None = None
-        self.start_done = 0
-        self.last_draw = 0.0
-        self.last_decile = -1
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if self.t0 is None:
-            self.t0, self.start_done = now, done
-        finished = done >= total
-        if self.tty:
-            if not finished and now - self.last_draw < 0.1:
-                return
-        else:
-            decile = int(10 * done / total) if total else 10
-            if decile == self.last_decile and not finished:
-                return
-            self.last_decile = decile
-        self.last_draw = now
-        self.stream.write(("\r" if self.tty else "") + self.line(done, total, now) + ("" if self.tty else "\n"))
-        if self.tty and finished:
-            self.stream.write("\n")
-        self.stream.flush()
-
-    def line(self, done: int, total: int, now: float) -> str:
-        frac = done / total if total else 1.0
-        filled = int(round(frac * self.width))
-        bar = "#" * filled + "." * (self.width - filled)
-        elapsed = now - (self.t0 or now)
-        new = done - self.start_done
-        rate = new / elapsed if elapsed > 0 and new > 0 else 0.0
-        eta = (total - done) / rate if rate > 0 else None
-        return (f"{self.label} [{bar}] {done}/{total} runs {100 * frac:5.1f}%  {rate:6.2f} runs/s  "
-                f"elapsed {_clock(elapsed)}  ETA {_clock(eta) if eta is not None else '--:--'}")
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
-
-
 # ---- command line ----------------------------------------------------------------------------------------------
 
 
@@ -598,8 +372,3 @@ def main(args: argparse.Namespace) -> int:
           f"{summary.resumed_runs} already stored) in {summary.elapsed_s:.1f} s{where}; results in {summary.out_dir}")
     return 0
 
-
-if __name__ == "__main__":  # python -m sim.sweep SPEC --out DIR (the same as python -m sim sweep)
-    _parser = argparse.ArgumentParser(prog="python -m sim sweep", description=__doc__.splitlines()[0])
-    add_arguments(_parser)
-    sys.exit(main(_parser.parse_args()))

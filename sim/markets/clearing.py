@@ -1,10 +1,11 @@
-"""Market-clearing mechanisms, vectorised so that a month costs O(n log n) in the number of agents.
+"""Market-clearing algorithms the markets share, vectorised: a month costs O(n log n) in the number of agents.
 
 * ``merit_order_match``: buyers' quantities are matched against sellers sorted by price (cheapest first), by walking
   the two cumulative sums together; the result is at most ``buyers + sellers`` trades, never ``buyers x sellers``.
 * ``logit_choice``: each chooser picks among a few sampled candidates with probability proportional to
   ``exp(utility)`` (Gumbel-max), O(choosers x candidates).
 * ``hhi``: Herfindahl-Hirschman index of market shares, 0 to 10,000.
+* ``group_sum``: sums of values per integer group (bincount).
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ def _parts_sql(sub: Path) -> str:
 
 
 class ResultsStore:
-    """A sweep directory, for writing (the runner) and reading (``sim.analysis``, the dashboard).
+    """A sweep directory, for writing (the runner) and reading (``sim.experiments.analysis``, the dashboard).
 
     ``runs()`` -> one row per finished run, sorted by run_id; ``series()`` -> monthly series (run_id, step, ...);
     ``progress()`` -> (runs done, runs in the sweep); ``query(sql)`` -> a DataFrame, with views ``runs``, ``series``
@@ -168,7 +168,7 @@ class ResultsStore:
             raise StoreError(f"{self.manifest_path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
 
     def spec(self):
-        from sim.sweep_spec import validate_spec
+        from sim.experiments.spec import validate_spec
 
         return validate_spec(self.manifest()["spec"])
 

@@ -17,7 +17,7 @@ Two questions, for each outcome:
     Also given: the standardized regression coefficient on raw values (SRC; equals the analytic b_i s_i / s_y for
     a linear model) and Spearman's rank correlation. Importance = |SRRC|.
 
-The analysis reads only the store (``sim.store.ResultsStore``): the spec, the design and the rows. It never runs or
+The analysis reads only the store (``sim.experiments.store.ResultsStore``): the spec, the design and the rows. It never runs or
 imports the simulation, so any model's outputs written to a store go through the same code (the tests use the
 Ishigami function, whose Sobol' indices are known analytically).
 """
@@ -34,8 +34,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.store import ResultsStore, StoreError, sql_quote
-from sim.sweep_spec import SweepSpec, sobol_problem
+from sim.experiments.samplers import sobol_problem
+from sim.experiments.store import ResultsStore, StoreError, sql_quote
+from sim.experiments.spec import SweepSpec
 
 INTERVAL = 0.90
 CONF_LEVEL = 0.95
@@ -311,8 +312,3 @@ def main(args: argparse.Namespace) -> int:
             print(_table(sens, cols))
     return 0
 
-
-if __name__ == "__main__":  # python -m sim.analysis DIR (the same as python -m sim analyze)
-    _parser = argparse.ArgumentParser(prog="python -m sim analyze", description=__doc__.splitlines()[0])
-    add_arguments(_parser)
-    sys.exit(main(_parser.parse_args()))

@@ -21,14 +21,16 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim import analysis, sweep
+from sim.experiments import analysis, executors, sweep
+from sim.experiments.batch import reduce_metric
+from sim.experiments.resolve import replicate_seeds, resolve_sweep
+from sim.experiments.samplers import build_design
+from sim.experiments.spec import SweepSpecError, load_spec, sweep_names, validate_spec
+from sim.experiments.store import ResultsStore, StoreError
 from sim.runner import run
 from sim.scenario import load_scenario
-from sim.store import ResultsStore, StoreError
-from sim.sweep_spec import (SweepSpecError, build_design, load_spec, replicate_seeds, resolve_sweep, sweep_names,
-                            validate_spec)
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 # A small real sweep: 2 x 2 grid points x 2 replicates = 8 runs of 12 months of the baseline.
 TINY = {
@@ -264,10 +266,10 @@ def test_runs_common_and_independent_seeds_and_integer_parameters():
 def test_reductions_follow_their_definition(values):
     metrics = pd.DataFrame({"step": range(len(values)), "m": values})
     months = np.asarray(values[1:])
-    assert sweep.reduce_metric(metrics, "m", "final") == values[-1]
-    assert sweep.reduce_metric(metrics, "m", "peak") == months.max()
-    assert math.isclose(sweep.reduce_metric(metrics, "m", "sum"), months.sum(), rel_tol=1e-9, abs_tol=1e-3)
-    assert math.isclose(sweep.reduce_metric(metrics, "m", "mean"), months.mean(), rel_tol=1e-9, abs_tol=1e-3)
+    assert reduce_metric(metrics, "m", "final") == values[-1]
+    assert reduce_metric(metrics, "m", "peak") == months.max()
+    assert math.isclose(reduce_metric(metrics, "m", "sum"), months.sum(), rel_tol=1e-9, abs_tol=1e-3)
+    assert math.isclose(reduce_metric(metrics, "m", "mean"), months.mean(), rel_tol=1e-9, abs_tol=1e-3)
 
 
 def test_rows_match_direct_runs_of_the_simulation(pool_sweep):
@@ -337,7 +339,7 @@ def test_dask_cluster_gives_the_same_rows_as_the_local_pool(pool_sweep, tmp_path
 def test_a_cluster_that_cannot_import_the_project_is_refused(tmp_path, monkeypatch):
     from distributed import LocalCluster
 
-    monkeypatch.setattr(sweep, "_IMPORT_CHECK", "import sim.no_such_module")
+    monkeypatch.setattr(executors, "_IMPORT_CHECK", "import sim.no_such_module")
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         with pytest.raises(sweep.SweepError, match="--scheduler: the scheduler of .* cannot import the project "
                                                    ".*ModuleNotFoundError.*PYTHONPATH"):
@@ -346,7 +348,7 @@ def test_a_cluster_that_cannot_import_the_project_is_refused(tmp_path, monkeypat
 
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT_S", 2)
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT_S", 2)
     with pytest.raises(sweep.SweepError, match="--scheduler: cannot connect to 'tcp://127.0.0.1:1'"):
         sweep.run_sweep(validate_spec(tiny()), tmp_path / "x", scheduler="tcp://127.0.0.1:1")
     assert not (tmp_path / "x").exists()  # a sweep that cannot start writes nothing
@@ -407,7 +409,7 @@ def test_a_failing_run_is_named_and_the_finished_batches_are_kept(pool_sweep, tm
         return pool, 1, "threads", lambda: pool.shutdown(wait=True)
 
     monkeypatch.setattr(sim.runner, "run", flaky)
-    monkeypatch.setattr(sweep, "_open_executor", threads)
+    monkeypatch.setattr(sweep, "open_executor", threads)
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(tiny()))
     assert _cli_sweep([str(path), "--out", str(tmp_path / "f"), "--batch-size", "1", "--quiet"]) == 1

@@ -1,0 +1,82 @@
+"""Where a sweep's batches run: a local process pool (``--workers``), or a dask.distributed cluster
+(``--scheduler`` or ``$DASK_SCHEDULER_ADDRESS``) whose scheduler and workers are first checked to import the project.
+Both are ``concurrent.futures`` executors, so the sweep loop is the same for either."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import threading
+
+from sim.experiments.errors import SweepError
+
+ENV_SCHEDULER = "DASK_SCHEDULER_ADDRESS"
+CONNECT_TIMEOUT_S = 20
+
+
+def open_executor(workers: int | None, scheduler: str | None):
+    """(executor, number of workers, kind, closer)."""
+    if scheduler:
+        try:
+            from distributed import Client
+        except ImportError:  # pragma: no cover - distributed is in requirements.txt
+            raise SweepError("--scheduler: dask.distributed is not installed; allowed: pip install -r "
+                             "requirements.txt") from None
+        try:
+            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+        except Exception as exc:
+            raise SweepError(f"--scheduler: cannot connect to {scheduler!r} ({type(exc).__name__}: {exc}); allowed: "
+                             "the address of a running `dask scheduler`, e.g. tcp://HOST:8786") from None
+        n = sum(client.nthreads().values())
+        if n == 0:
+            try:
+                client.wait_for_workers(1, timeout=60)
+            except Exception:
+                client.close()
+                raise SweepError(f"--scheduler: {scheduler!r} has no workers after 60 s; start some with "
+                                 f"`dask worker {scheduler}`") from None
+            n = sum(client.nthreads().values())
+        try:
+            _check_cluster_environment(client, scheduler)
+        except SweepError:
+            client.close()
+            raise
+        executor = client.get_executor(pure=False)
+
+        def close() -> None:
+            executor.shutdown(wait=False)
+            client.close()
+
+        return executor, n, "dask", close
+    n = int(workers or os.cpu_count() or 1)
+    # fork is fastest and safe from a single-threaded parent; from a threaded one (the dashboard, a dask client)
+    # forking can copy a held lock, so use forkserver there.
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("fork")
+    else:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["sim.experiments.batch", "sim.runner"])  # imported once, by the fork server
+    executor = cf.ProcessPoolExecutor(max_workers=n, mp_context=context)
+
+    def close() -> None:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+    return executor, n, "local-processes", close
+
+
+_IMPORT_CHECK = "import sim.experiments.batch, sim.runner"
+
+
+def _check_cluster_environment(client, scheduler: str) -> None:
+    """The scheduler (which unpickles task graphs) and every worker must import the project; a worker that cannot
+    would crash on each task and the sweep would hang, so ask first. ``exec`` is a builtin: it unpickles anywhere."""
+    where = "the scheduler"
+    try:
+        client.run_on_scheduler(exec, _IMPORT_CHECK)
+        where = "a worker"
+        client.run(exec, _IMPORT_CHECK)
+    except Exception as exc:
+        raise SweepError(f"--scheduler: {where} of {scheduler!r} cannot import the project ({type(exc).__name__}: "
+                         f"{exc}); allowed: a cluster whose scheduler and workers have requirements.txt installed "
+                         "and this repository on their PYTHONPATH (see the README, 'Running on a cluster')") from None
