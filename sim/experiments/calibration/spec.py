@@ -48,6 +48,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Range(Parameter):
+    """An uncertain parameter: a sweep parameter restricted to a range ``{low, high}`` (optionally ``log``)."""
+
+    @model_validator(mode="after")
+    def _range_only(self) -> Range:
+        if not self.is_range:
+            raise ValueError("a value list is not allowed; allowed: a range {low, high} (optionally log: true)")
+        if self.levels is not None:
+            raise ValueError(f"levels {self.levels} is not allowed; allowed: omit it (levels are for grid sweeps)")
+        return self
+
+
 class Acceptance(_Strict):
     """Which parameter sets are kept (see ``sim.experiments.calibration.fit`` for the formulas)."""
 
@@ -95,7 +107,7 @@ class CalibrationSpec(_Strict):
     base: Base = Field(default_factory=Base)
     start_date: str | None = Field(default=None, description="YYYY-MM of step 0, only for a base scenario whose "
                                                              "metrics have no date column")
-    parameters: dict[str, Parameter] = Field(min_length=1)
+    parameters: dict[str, Range] = Field(min_length=1)
     targets: str = Field(default=DEFAULT_TARGETS, min_length=1, description="targets CSV; relative paths are "
                                                                             "looked up next to the spec, then in "
                                                                             "the repository")
@@ -115,6 +127,14 @@ class CalibrationSpec(_Strict):
             raise ValueError(f"name {v!r}; allowed: letters, digits, '_', '-' and '.'")
         return v
 
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        # `path: [1, 2]` is a sweep's value list: read it as one, so the message below says ranges only
+        if isinstance(v, dict):
+            return {k: ({"values": p} if isinstance(p, list) else p) for k, p in v.items()}
+        return v
+
     @field_validator("start_date")
     @classmethod
     def _start(cls, v: str | None) -> str | None:
@@ -123,22 +143,6 @@ class CalibrationSpec(_Strict):
             if bad or len(v) != 7:
                 raise ValueError(f"value {v!r} is not allowed; allowed: YYYY-MM")
         return v
-
-    @model_validator(mode="after")
-    def _ranges_only(self) -> CalibrationSpec:
-        problems = []
-        for path, p in self.parameters.items():
-            if not re.match(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_-]+)*$", path):
-                problems.append(f"parameters.{path}: not a dotted field path; allowed: e.g. market.api_margin")
-            if not p.is_range:
-                problems.append(f"parameters.{path}: a value list is not allowed; allowed: a range {{low, high}} "
-                                "(optionally log: true)")
-            if p.levels is not None:
-                problems.append(f"parameters.{path}.levels: value {p.levels} is not allowed; allowed: omit it "
-                                "(levels are for grid sweeps)")
-        if problems:
-            raise ValueError("\n".join(problems))
-        return self
 
     @property
     def parameter_names(self) -> list[str]:
