@@ -31,8 +31,8 @@ def test_every_problem_names_its_field():
                       "samples": 1, "seeds": 0, "acceptance": {"cutoff": -1, "colour": "red"},
                       "refine": {"method": "annealing"}, "start_date": "2020"})
     text = "\n".join(found)
-    assert "name: name 'bad name'; allowed: letters, digits" in text
-    assert "parameters.market.api_margin: a value list is not allowed; allowed: a range {low, high}" in text
+    assert "name: value 'bad name' is not allowed; allowed: String should match pattern" in text
+    assert "parameters.market.api_margin: value list [0.1, 0.2] is not allowed; allowed: a range {low, high}" in text
     assert "parameters.clouds.price_markup: range low=2.0 is not below high=1.0" in text
     assert "samples: value 1 is not allowed; allowed: greater than or equal to 2" in text
     assert "seeds: value 0 is not allowed; allowed: greater than or equal to 1" in text

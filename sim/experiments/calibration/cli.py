@@ -45,12 +45,10 @@ def main(args: argparse.Namespace) -> int:
         for p in exc.problems:
             print(f"  - {p}", file=sys.stderr)
         return 2
-    except (CalibrationError, SweepError, StoreError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except SweepRunError as exc:
-        print(f"\nerror: {exc}", file=sys.stderr)
-        return 1
+    except (CalibrationError, SweepError, StoreError, SweepRunError) as exc:  # a failed run exits 1, the rest 2
+        failed = isinstance(exc, SweepRunError)
+        print(f"{chr(10) if failed else ''}error: {exc}", file=sys.stderr)
+        return 1 if failed else 2
     except KeyboardInterrupt:
         print(f"\ninterrupted; finished runs are kept in {args.out}; continue with --resume", file=sys.stderr)
         return 130

@@ -8,4 +8,6 @@ its error formatting, so a parameter is written the same way in a sweep file and
 from sim.scenario import parse_yaml, validate_mapping  # noqa: F401
 from sim.store import ResultsStore, StoreError  # noqa: F401
 from sim.sweep import ProgressBar, SweepError, SweepRunError, run_sweep  # noqa: F401
-from sim.sweep_spec import Base, Parameter, SweepSpec, SweepSpecError, build_design, replicate_seeds, resolve_sweep, validate_spec, _format_error as format_error  # noqa: E501,F401
+from sim.sweep_spec import _format_error as format_error  # noqa: F401
+from sim.sweep_spec import (Base, Parameter, SweepSpecError, build_design, replicate_seeds, resolve_sweep,  # noqa: F401
+                            validate_spec)

@@ -20,7 +20,6 @@ against the ``Scenario`` by the sweep machinery when the chain model is calibrat
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,6 +49,14 @@ class _Strict(BaseModel):
 
 class Range(Parameter):
     """An uncertain parameter: a sweep parameter restricted to a range ``{low, high}`` (optionally ``log``)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_list(cls, data: Any) -> Any:
+        if isinstance(data, list):  # a sweep's shorthand for a value list
+            raise ValueError(f"value list {data} is not allowed; allowed: a range {{low, high}} (optionally log: "
+                             "true)")
+        return data
 
     @model_validator(mode="after")
     def _range_only(self) -> Range:
@@ -102,7 +109,8 @@ class Options(_Strict):
 class CalibrationSpec(_Strict):
     """A whole calibration. See the module docstring for an example."""
 
-    name: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.-]+$",
+                      description="letters, digits, '_', '-' and '.'")
     description: str = ""
     base: Base = Field(default_factory=Base)
     start_date: str | None = Field(default=None, description="YYYY-MM of step 0, only for a base scenario whose "
@@ -119,21 +127,6 @@ class CalibrationSpec(_Strict):
     acceptance: Acceptance = Field(default_factory=Acceptance)
     refine: Refinement | None = None
     options: Options = Field(default_factory=Options)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not re.match(r"^[A-Za-z0-9_.-]+$", v):
-            raise ValueError(f"name {v!r}; allowed: letters, digits, '_', '-' and '.'")
-        return v
-
-    @field_validator("parameters", mode="before")
-    @classmethod
-    def _shorthand(cls, v: Any) -> Any:
-        # `path: [1, 2]` is a sweep's value list: read it as one, so the message below says ranges only
-        if isinstance(v, dict):
-            return {k: ({"values": p} if isinstance(p, list) else p) for k, p in v.items()}
-        return v
 
     @field_validator("start_date")
     @classmethod
