@@ -1,4 +1,4 @@
-"""``python -m sim``: run a scenario, list presets, run and analyse sweeps."""
+"""``python -m sim``: run a scenario, list presets, run and analyse sweeps, calibrate on dated targets."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ COMMANDS = {
     "scenarios": ("sim.scenario.presets", "list the preset scenarios and the question each answers"),
     "sweep": ("sim.experiments.sweep", "run a sweep spec (replicates, grid, LHS, Sobol)"),
     "analyze": ("sim.experiments.analysis", "summarise a sweep's results and sensitivities"),
+    "calibrate": ("sim.experiments.calibration.cli",
+                  "calibrate uncertain parameters against dated targets (history matching)"),
 }
 
 
