@@ -1,7 +1,8 @@
-"""Light readers for the measured profiles in ``data/profiles/`` (json only: no torch import).
+"""Reading and writing the probe's profile (``data/profiles/probe_cpu.json``), in plain JSON: no torch import.
 
-``probe_cpu.json`` is written by ``python -m ecosystem probe`` (``ecosystem.probe``); the simulation reads the
-model-optimisation effects measured there, so that quantisation and distillation cost what they cost on a real model.
+The profile is written by ``python -m ecosystem probe --json --out PATH`` (``ecosystem.probe.cli``); the planner
+(``this-machine``), the dashboard and the simulation read it. The simulation reads the model-optimisation effects
+measured there, so that quantisation and distillation cost what they cost on a real model.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from ecosystem.reference import REPO_ROOT
+from ecosystem.reference import PROFILE_DIR
 
-PROFILE_DIR = REPO_ROOT / "data" / "profiles"
 DEFAULT_PROBE_PROFILE = PROFILE_DIR / "probe_cpu.json"
+DEFAULT_PROFILE = DEFAULT_PROBE_PROFILE
 
 
 def load_probe_profile(path: str | Path | None = None) -> dict:
@@ -28,6 +29,23 @@ def load_probe_profile(path: str | Path | None = None) -> dict:
     if not isinstance(data, dict) or "sizes" not in data or "gemm_peak_flops_per_s" not in data:
         raise ValueError(f"probe profile: {p} lacks 'sizes' or 'gemm_peak_flops_per_s'; not a probe profile")
     return data
+
+
+load_profile = load_probe_profile  # the name the dashboard and the README use
+
+
+def profile_json(profile: dict) -> str:
+    """The profile as the probe prints and writes it (indented JSON)."""
+    return json.dumps(profile, indent=1)
+
+
+def write_profile(profile: dict, path: str | Path) -> Path:
+    """Write the profile to ``path`` atomically (a temporary file beside it, then a rename)."""
+    out = Path(path)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    tmp.write_text(profile_json(profile) + "\n", encoding="utf-8")
+    tmp.replace(out)
+    return out
 
 
 @lru_cache(maxsize=4)

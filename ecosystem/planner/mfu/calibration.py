@@ -1,5 +1,5 @@
-"""MFU calibration on the published training runs: ``python -m ecosystem.calibration`` writes
-``data/profiles/mfu_calibration.json``, which ``ecosystem.planner.default_mfu`` reads.
+"""MFU calibration on the published training runs: ``python -m ecosystem.planner.mfu.calibration`` writes
+``data/profiles/mfu_calibration.json``, which ``ecosystem.planner.mfu.default_mfu`` reads.
 
 For every run in ``published_training_runs.csv`` with hardware and GPU-hours, the implied MFU is the planner's own
 model-FLOP count over the reported GPU-hours at dense bf16 peak:
@@ -24,29 +24,15 @@ import math
 import statistics
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
 
 from ecosystem import reference
+from ecosystem.planner.flops import training_flops
+from ecosystem.planner.mfu.law import (CALIBRATION_PATH, HARDWARE_FAMILY, REFERENCE_LOG10_PARAMS, family_of, law_model,
+                                       predict_mfu)
+from ecosystem.reference import REPO_ROOT
 
-OUTPUT_PATH = reference.REPO_ROOT / "data" / "profiles" / "mfu_calibration.json"
+OUTPUT_PATH = CALIBRATION_PATH
 SIMPLER_MARGIN_LOG10 = 0.01
-REFERENCE_LOG10_PARAMS = 10.0
-MFU_BOUNDS = (0.05, 0.75)
-
-# Accelerator generation, by hardware.csv id (a classification, not a published figure).
-HARDWARE_FAMILY = {
-    "V100": "nvidia-volta",
-    "A100-40GB": "nvidia-ampere",
-    "A100-80GB": "nvidia-ampere",
-    "H100-SXM": "nvidia-hopper",
-    "H200": "nvidia-hopper",
-    "H800": "nvidia-hopper",
-    "B200": "nvidia-blackwell",
-    "MI300X": "amd-cdna3",
-    "TPUv3": "google-tpu",
-    "TPUv4": "google-tpu",
-    "TPUv5e": "google-tpu",
-}
 
 
 @dataclass(frozen=True)
@@ -65,8 +51,6 @@ class CalibrationRow:
 
 def calibration_rows() -> list[CalibrationRow]:
     """Published runs with hardware and GPU-hours, with the implied MFU of the planner's FLOP count."""
-    from ecosystem.planner import training_flops  # noqa: PLC0415 - the planner imports this module lazily too
-
     rows = []
     for run in reference.training_runs():
         if run.hardware_id is None or run.gpu_hours is None:
@@ -90,22 +74,7 @@ def calibration_rows() -> list[CalibrationRow]:
     return rows
 
 
-def family_of(hardware_id: str) -> str:
-    return HARDWARE_FAMILY.get(hardware_id, hardware_id)
-
-
-# ---- the candidate methods: each fits a model dict that planner._predict_mfu evaluates ----------------------------
-
-
-def _model(family_log10: dict[str, float], fallback: float, slope: float = 0.0) -> dict:
-    return {
-        "hardware_family": dict(HARDWARE_FAMILY),
-        "family_log10_mfu": family_log10,
-        "fallback_log10_mfu": fallback,
-        "slope_per_decade_params": slope,
-        "reference_log10_params": REFERENCE_LOG10_PARAMS,
-        "mfu_bounds": list(MFU_BOUNDS),
-    }
+# ---- the candidate methods: each fits a size law (``law.law_model``) that ``law.predict_mfu`` evaluates --------
 
 
 def _log10_mfu(rows: list[CalibrationRow]) -> list[float]:
@@ -114,7 +83,7 @@ def _log10_mfu(rows: list[CalibrationRow]) -> list[float]:
 
 def fit_global_median(rows: list[CalibrationRow]) -> dict:
     """One MFU for all hardware: the median implied MFU."""
-    return _model({}, statistics.median(_log10_mfu(rows)))
+    return law_model({}, statistics.median(_log10_mfu(rows)))
 
 
 def _fit_family_median(rows: list[CalibrationRow], min_rows: int) -> dict:
@@ -122,7 +91,7 @@ def _fit_family_median(rows: list[CalibrationRow], min_rows: int) -> dict:
     for row in rows:
         groups.setdefault(row.family, []).append(math.log10(row.implied_mfu))
     families = {fam: statistics.median(vals) for fam, vals in groups.items() if len(vals) >= min_rows}
-    return _model(families, statistics.median(_log10_mfu(rows)))
+    return law_model(families, statistics.median(_log10_mfu(rows)))
 
 
 def fit_family_median(rows: list[CalibrationRow]) -> dict:
@@ -146,7 +115,7 @@ def fit_scale_loglinear(rows: list[CalibrationRow]) -> dict:
     """log10 MFU linear in log10(active params), all hardware together (least squares)."""
     xs = [math.log10(r.params_active) - REFERENCE_LOG10_PARAMS for r in rows]
     intercept, slope = _least_squares_slope(xs, _log10_mfu(rows))
-    return _model({}, intercept, slope)
+    return law_model({}, intercept, slope)
 
 
 def fit_family_plus_scale(rows: list[CalibrationRow]) -> dict:
@@ -171,7 +140,7 @@ def fit_family_plus_scale(rows: list[CalibrationRow]) -> dict:
     fallback = statistics.median(
         math.log10(r.implied_mfu) - slope * (math.log10(r.params_active) - REFERENCE_LOG10_PARAMS) for r in rows
     )
-    return _model(families, fallback, slope)
+    return law_model(families, fallback, slope)
 
 
 METHODS = {  # name -> (fit function, number of fitted parameters on the current rows is computed below)
@@ -185,12 +154,6 @@ METHODS = {  # name -> (fit function, number of fitted parameters on the current
 
 def _n_fitted(model: dict) -> int:
     return 1 + len(model["family_log10_mfu"]) + (1 if model["slope_per_decade_params"] else 0)
-
-
-def predict_mfu(model: dict, hardware_id: str, params: float) -> float:
-    from ecosystem.planner import _predict_mfu  # noqa: PLC0415
-
-    return _predict_mfu(model, hardware_id, params)
 
 
 def _abs_log10_error(model: dict, row: CalibrationRow) -> float:
@@ -237,7 +200,7 @@ def calibrate() -> dict:
     by_hardware = {hid: predict_mfu(chosen["model"], hid, 10 ** REFERENCE_LOG10_PARAMS) for hid in hardware_ids}
     return {
         "what": "default MFU for the cost planner, calibrated on data/reference/published_training_runs.csv",
-        "written_by": "python -m ecosystem.calibration",
+        "written_by": "python -m ecosystem.planner.mfu.calibration",
         "flops_convention": "planner training_flops: (6 N_active + 12 n_layer n_ctx d_model) D, shape from "
         "approx_shape_for_params, n_ctx from defaults.csv train_context_tokens.default",
         "validation": "leave-one-out: each published run with GPU-hours is held out in turn; error = "
@@ -277,7 +240,7 @@ def write(path=OUTPUT_PATH) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     result = write()
-    print(f"wrote {OUTPUT_PATH.relative_to(reference.REPO_ROOT)}: method {result['method']!r}")
+    print(f"wrote {OUTPUT_PATH.relative_to(REPO_ROOT)}: method {result['method']!r}")
     print(f"{'method':20s} {'params':>6s} {'in-sample':>10s} {'held-out':>9s} {'max ratio (held-out)':>21s}")
     for cand in result["candidates"]:
         print(
@@ -285,102 +248,6 @@ def main(argv: list[str] | None = None) -> int:
             f"{cand['held_out_median_abs_log10_error']:9.3f} {cand['held_out_max_ratio']:21.2f}"
         )
     return 0
-
-
-# ---- validation against every published run (python -m ecosystem validate) -----------------------------------------
-
-# How a row's reported FLOP figure was counted, where it is not the planner's model-FLOP convention (6 N D + attention,
-# PaLM's MFU convention): data/reference/flops_accounting.csv names the rows, the accounting and its source.
-@lru_cache(maxsize=1)
-def reported_flops_accounting() -> dict[str, tuple[str, str]]:
-    """Model name -> (accounting kind: ``hardware_recomputation`` or ``nominal``, note) for rows counted otherwise."""
-    return {row["model"]: (row["accounting"], row["note"]) for row in reference.read_table("flops_accounting")}
-
-
-RECOMPUTATION_FACTOR = 8.0 / 6.0  # activation recomputation repeats the forward pass: (2 + 4 + 2) / (2 + 4)
-
-
-def comparable_flops(model: str, planner_flops: float) -> float:
-    """The planner's FLOPs in the accounting of the row's reported figure (x 8/6 for recomputation rows)."""
-    kind = reported_flops_accounting().get(model, ("model", ""))[0]
-    return planner_flops * RECOMPUTATION_FACTOR if kind == "hardware_recomputation" else planner_flops
-
-
-def _median_abs_log10(ratios: list[float]) -> float | None:
-    values = [abs(math.log10(r)) for r in ratios if r is not None]
-    return statistics.median(values) if values else None
-
-
-def validation_report() -> dict:
-    """Predicted vs reported FLOPs and GPU-hours for every published run, in-sample and held out (leave-one-out)."""
-    from ecosystem import planner  # noqa: PLC0415
-
-    cal = planner.calibration()
-    method = cal["method"]
-    fit = METHODS[method]
-    cal_rows = calibration_rows()
-    index = {r.model: i for i, r in enumerate(cal_rows)}
-    out_rows = []
-    for run in reference.training_runs():
-        flops = planner.training_flops(run.params_active, run.tokens)
-        comparable = comparable_flops(run.model, flops)
-        row: dict = {
-            "model": run.model,
-            "hardware_id": run.hardware_id,
-            "params_active": run.params_active,
-            "tokens": run.tokens,
-            "predicted_train_flops": flops,
-            "reported_train_flops": run.train_flops,
-            "flops_ratio": None if run.train_flops is None else comparable / run.train_flops,
-            "flops_accounting": reported_flops_accounting().get(run.model, ("", "model FLOPs (6ND + attention)"))[1],
-            "reported_gpu_hours": run.gpu_hours,
-            "reported_mfu": run.reported_mfu,
-            "implied_mfu": None,
-            "default_mfu": None,
-            "predicted_gpu_hours": None,
-            "gpu_hours_ratio": None,
-            "held_out_mfu": None,
-            "held_out_gpu_hours": None,
-            "held_out_gpu_hours_ratio": None,
-            "gpu_hours_with_reported_mfu": None,
-            "reported_mfu_gpu_hours_ratio": None,
-        }
-        if run.hardware_id is not None:
-            mfu = planner.default_mfu(run.hardware_id, run.params_active)
-            row["default_mfu"] = mfu
-            row["predicted_gpu_hours"] = planner.gpu_hours_for_flops(flops, run.hardware_id, mfu)
-            if run.reported_mfu is not None:
-                row["gpu_hours_with_reported_mfu"] = planner.gpu_hours_for_flops(
-                    flops, run.hardware_id, run.reported_mfu
-                )
-        if run.model in index and run.gpu_hours is not None:
-            i = index[run.model]
-            held_model = fit(cal_rows[:i] + cal_rows[i + 1 :])
-            held_mfu = predict_mfu(held_model, run.hardware_id, run.params_active)
-            row["implied_mfu"] = cal_rows[i].implied_mfu
-            row["gpu_hours_ratio"] = row["predicted_gpu_hours"] / run.gpu_hours
-            row["held_out_mfu"] = held_mfu
-            row["held_out_gpu_hours"] = planner.gpu_hours_for_flops(flops, run.hardware_id, held_mfu)
-            row["held_out_gpu_hours_ratio"] = row["held_out_gpu_hours"] / run.gpu_hours
-            if row["gpu_hours_with_reported_mfu"] is not None:
-                row["reported_mfu_gpu_hours_ratio"] = row["gpu_hours_with_reported_mfu"] / run.gpu_hours
-        out_rows.append(row)
-    gpu = [r["gpu_hours_ratio"] for r in out_rows if r["gpu_hours_ratio"] is not None]
-    held = [r["held_out_gpu_hours_ratio"] for r in out_rows if r["held_out_gpu_hours_ratio"] is not None]
-    flops_ratios = [r["flops_ratio"] for r in out_rows if r["flops_ratio"] is not None]
-    return {
-        "method": method,
-        "rows": out_rows,
-        "flops_median_abs_log10_error": _median_abs_log10(flops_ratios),
-        "flops_rows_within_10_percent": sum(abs(r - 1.0) <= 0.10 for r in flops_ratios),
-        "flops_rows": len(flops_ratios),
-        "gpu_hours_median_abs_log10_error": _median_abs_log10(gpu),
-        "gpu_hours_max_ratio": max(max(r, 1 / r) for r in gpu),
-        "held_out_gpu_hours_median_abs_log10_error": _median_abs_log10(held),
-        "held_out_gpu_hours_max_ratio": max(max(r, 1 / r) for r in held),
-        "gpu_hours_rows": len(gpu),
-        "validation": cal["validation"],
-    }
 
 
 if __name__ == "__main__":
