@@ -3,7 +3,7 @@
 Pre-LayerNorm blocks, GELU MLP, learned positions, causal self-attention as explicit matmuls
 (softmax(Q K^T / sqrt(d_k)) V, no fused kernel) so that ``torch.utils.flop_counter.FlopCounterMode`` counts it, an
 optional tied output head, an optional KV cache for decoding, and an optional classification head (used by the bias
-audit). The analytic counterparts of its cost live in ``ecosystem.compute``.
+audit). The analytic counterparts of its cost live in ``ecosystem.formulas``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ecosystem.compute import TransformerShape
+from ecosystem.formulas.shapes import TransformerShape
 
 
 @dataclass
