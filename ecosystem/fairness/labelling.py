@@ -35,32 +35,18 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import betaincinv
 
+from ecosystem.checks import check_choice, check_int, check_number
 from ecosystem.reference import default
 
 AGGREGATIONS: tuple[str, ...] = ("single", "majority3", "gold")
 PRICE_KEY = "label_price_usd.crowd_classification"
+MAX_LABELLERS = 100_000
+MAX_GOLD_QUESTIONS = 1000
 
 # Concentration (alpha + beta) of the Beta distributions the pool's error rates and biases are spread over. Bias is
 # very uneven (concentration 2: most labellers mildly biased, a few strongly); accuracy less so.
 NOISE_CONCENTRATION = 20.0
 BIAS_CONCENTRATION = 2.0
-
-
-def check_rate(name: str, value: float, lo: float, hi: float) -> float:
-    """``value`` as a float if ``lo <= value <= hi``; ValueError naming ``name`` and the allowed range otherwise."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: must be a number in [{lo:g}, {hi:g}]; got {value!r}") from None
-    if not (lo <= v <= hi):  # also rejects NaN
-        raise ValueError(f"{name}: {value!r} is out of range; allowed: {lo:g} to {hi:g}")
-    return v
-
-
-def check_aggregation(aggregation: str) -> str:
-    if aggregation not in AGGREGATIONS:
-        raise ValueError(f"aggregation: {aggregation!r} is not allowed; allowed: {', '.join(AGGREGATIONS)}")
-    return aggregation
 
 
 def _spread(mean: float, n: int, concentration: float, rng: np.random.Generator) -> np.ndarray:
@@ -89,10 +75,9 @@ class LabellerPool:
     @classmethod
     def make(cls, label_noise: float, label_bias: float, n_labellers: int = 50, seed: int = 0,
              spread: bool = True) -> "LabellerPool":
-        noise = check_rate("label_noise", label_noise, 0.0, 0.5)
-        bias = check_rate("label_bias", label_bias, 0.0, 1.0)
-        if not isinstance(n_labellers, (int, np.integer)) or n_labellers < 3:
-            raise ValueError(f"n_labellers: must be an integer of at least 3; got {n_labellers!r}")
+        noise = check_number("label_noise", label_noise, 0.0, 0.5)
+        bias = check_number("label_bias", label_bias, 0.0, 1.0)
+        n_labellers = check_int("n_labellers", n_labellers, 3, MAX_LABELLERS)
         rng = np.random.default_rng([seed, 0x1ABE1])
         if spread:
             # error rates are Beta-spread on [0, 1] with mean `noise`, then capped at 0.5 (a labeller worse than a
@@ -163,7 +148,7 @@ def collect_labels(true_label: np.ndarray, is_target: np.ndarray, aggregation: s
                    gold_questions: int = 12, gold_max_errors: int = 1, n_groups: int = 2, target_index: int = 1,
                    spread: bool = True, price_usd_per_label: float | None = None) -> LabelBatch:
     """Buy labels for items with the given true labels from a simulated pool; returns labels and their cost (USD)."""
-    check_aggregation(aggregation)
+    check_choice("aggregation", aggregation, AGGREGATIONS)
     pool = LabellerPool.make(label_noise, label_bias, n_labellers, seed, spread)
     price = default(PRICE_KEY) if price_usd_per_label is None else float(price_usd_per_label)
     true_label = np.asarray(true_label, dtype=np.int64)
@@ -184,8 +169,7 @@ def collect_labels(true_label: np.ndarray, is_target: np.ndarray, aggregation: s
         labels = (votes.sum(axis=1) >= 2).astype(np.int64)
         paid = 3 * n
     else:  # gold
-        if not isinstance(gold_questions, (int, np.integer)) or gold_questions < 1:
-            raise ValueError(f"gold_questions: must be a positive integer; got {gold_questions!r}")
+        gold_questions = check_int("gold_questions", gold_questions, 1, MAX_GOLD_QUESTIONS)
         errors = gold_quiz(pool, n_groups, target_index, gold_questions, rng)
         passed = ids[errors <= gold_max_errors]
         if len(passed) < 3:

@@ -1,6 +1,6 @@
 """The measured relation between the labels a model was trained on and the model's bias, for the simulation.
 
-``scripts/make_bias_transfer.py`` runs the real audit (:func:`ecosystem.audit.run_audit`) over a grid of label bias x
+``scripts/make_bias_transfer.py`` runs the real audit (:func:`ecosystem.fairness.audit.run_audit`) over a grid of label bias x
 label noise x aggregation, averaged over seeds, and writes ``data/profiles/bias_transfer.csv`` (with a sidecar
 ``bias_transfer.json`` naming the script, its version and settings). This module reads that table once, keeps it as
 numpy arrays, and answers:
@@ -27,10 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ecosystem.labelling import AGGREGATIONS, check_aggregation, check_rate
-from ecosystem.reference import REPO_ROOT
+from ecosystem.checks import check_choice, check_number
+from ecosystem.fairness.labelling import AGGREGATIONS
+from ecosystem.reference import PROFILE_DIR
 
-TABLE_PATH = REPO_ROOT / "data" / "profiles" / "bias_transfer.csv"
+TABLE_PATH = PROFILE_DIR / "bias_transfer.csv"
 METRICS: dict[str, str] = {
     "dp_difference": "model_dp_difference",
     "eo_difference": "model_eo_difference",
@@ -115,11 +116,10 @@ def model_bias(label_bias: float, label_noise: float = 0.05, aggregation: str = 
 
     ``metric``: ``dp_difference`` (demographic-parity difference, default), ``eo_difference`` (equalised odds) or
     ``flip_rate`` (counterfactual flip rate). Monotone non-decreasing in ``label_bias``."""
-    b = check_rate("label_bias", label_bias, 0.0, 1.0)
-    e = check_rate("label_noise", label_noise, 0.0, 0.5)
-    check_aggregation(aggregation)
-    if metric not in METRICS:
-        raise ValueError(f"metric: {metric!r} is not allowed; allowed: {', '.join(METRICS)}")
+    b = check_number("label_bias", label_bias, 0.0, 1.0)
+    e = check_number("label_noise", label_noise, 0.0, 0.5)
+    check_choice("aggregation", aggregation, AGGREGATIONS)
+    check_choice("metric", metric, METRICS)
     t = table or load_table()
     grid = t.values[(aggregation, metric)]
     i0, i1, wb = _bracket(t.biases, b)
@@ -132,6 +132,6 @@ def model_bias(label_bias: float, label_noise: float = 0.05, aggregation: str = 
 def label_cost_multiplier(aggregation: str, table: TransferTable | None = None) -> float:
     """Label cost per training example relative to ``single`` (1.0), as paid in the sweep's runs: ``majority3`` is 3;
     ``gold`` is 1 plus the quiz answers of every labeller in the pool per training example."""
-    check_aggregation(aggregation)
+    check_choice("aggregation", aggregation, AGGREGATIONS)
     t = table or load_table()
     return t.cost_multiplier[aggregation]

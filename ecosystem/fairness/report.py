@@ -9,7 +9,7 @@ Quantitative analyses, Ethical considerations, Caveats and recommendations.
   (works offline).
 * ``group_bars_figure(result)`` and ``gaps_figure(result)``: the plotly figures, for the dashboard too.
 
-``result`` is an :class:`ecosystem.audit.AuditResult` or its ``to_dict()``.
+``result`` is an :class:`ecosystem.fairness.audit.AuditResult` or its ``to_dict()``.
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def _sections(r: dict) -> dict[str, list]:
     sec: dict[str, list] = {}
     sec["Model details"] = [
         ("list", [
-            f"Model: a GPT-style decoder-only Transformer (`ecosystem.model.GPT`) with a two-class head on the last "
+            f"Model: a GPT-style decoder-only Transformer (`ecosystem.transformer.model.GPT`) with a two-class head on the last "
             f"real token: {t['n_layer']} layers, d_model {t['d_model']}, {t['n_head']} heads, context {t['n_ctx']} "
             f"tokens, word-level vocabulary of {t['vocab_size']}; {t['n_params']:,} parameters.",
             f"Training: {t['epochs']} epochs, batch {t['batch_size']}, {t['optimizer']}, peak learning rate "
