@@ -20,17 +20,22 @@ def _interval(name: str, low: float, high: float, low_open: bool, high_open: boo
     return f"{lower}{name}{upper}"
 
 
+def _as_float(name: str, value: object, problem: str, allowed: str) -> float:
+    """``float(value)``; bools and what does not convert raise ``NAME: VALUE is PROBLEM; ALLOWED``."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name}: {value!r} is {problem}; {allowed}")
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: {value!r} is {problem}; {allowed}") from None
+
+
 def check_number(name: str, value: object, low: float, high: float, *, low_open: bool = False,
                  high_open: bool = False) -> float:
     """``value`` as a finite float in the interval from ``low`` to ``high`` (open at either end if asked; an infinite
     bound means no bound on that side). Bools are refused."""
     allowed = f"allowed: {_interval(name, low, high, low_open, high_open)}"
-    if isinstance(value, bool):
-        raise ValueError(f"{name}: {value!r} is not a number; {allowed}")
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: {value!r} is not a number; {allowed}") from None
+    number = _as_float(name, value, "not a number", allowed)
     if not math.isfinite(number):
         raise ValueError(f"{name}: {value!r} is not a finite number; {allowed}")
     if number < low or number > high or (low_open and number == low) or (high_open and number == high):
@@ -41,12 +46,7 @@ def check_number(name: str, value: object, low: float, high: float, *, low_open:
 def check_int(name: str, value: object, low: int, high: int) -> int:
     """``value`` as an int from ``low`` to ``high`` inclusive (bools and non-integral floats refused)."""
     allowed = f"allowed: {low} to {high}"
-    if isinstance(value, bool):
-        raise ValueError(f"{name}: {value!r} is not a whole number; {allowed}")
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: {value!r} is not a whole number; {allowed}") from None
+    number = _as_float(name, value, "not a whole number", allowed)
     if not math.isfinite(number) or number != int(number):
         raise ValueError(f"{name}: {value!r} is not a whole number; {allowed}")
     if not low <= number <= high:

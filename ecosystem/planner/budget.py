@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ecosystem import reference
@@ -12,7 +12,7 @@ from ecosystem.formulas import scaling
 from ecosystem.planner.flops import training_flops
 from ecosystem.planner.hardware import resolve_hardware
 from ecosystem.planner.inputs import (MAX_BUDGET_USD, MAX_PARAMS, MAX_PRICE_USD_PER_GPU_HOUR, MAX_TOKENS,
-                                      SECONDS_PER_HOUR, parse_quantity)
+                                      SECONDS_PER_HOUR, PlanRecord, parse_quantity)
 from ecosystem.planner.mfu.default import default_mfu, mfu_basis
 from ecosystem.planner.pricing import default_price_usd_per_gpu_hour
 from ecosystem.planner.training import train_plan
@@ -79,7 +79,7 @@ _FIT_NOTES = {
 
 
 @dataclass(frozen=True)
-class BudgetPlan:
+class BudgetPlan(PlanRecord):
     """The compute-optimal model a dollar budget buys, and its training plan's figures."""
 
     budget_usd: float
@@ -97,9 +97,6 @@ class BudgetPlan:
     energy_mwh: float
     co2_t: float
     assumptions: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def budget_plan(
@@ -154,20 +151,7 @@ def budget_plan(
     assumptions["fit"] = _FIT_NOTES[fit]
     if mfu_given is None:
         assumptions["mfu"] = f"default {mfu_value:.3f} for the chosen size: {mfu_basis(hardware_id)}"
-    return BudgetPlan(
-        budget_usd=budget,
-        hardware_id=hardware_id,
-        fit=fit,
-        params=params,
-        tokens=tokens,
-        tokens_per_param=tokens / params,
-        train_flops=plan.train_flops,
-        predicted_loss=predicted,
-        gpu_hours=plan.gpu_hours,
-        cost_usd=plan.cost_usd,
-        mfu=mfu_value,
-        price_usd_per_gpu_hour=price,
-        energy_mwh=plan.energy_mwh,
-        co2_t=plan.co2_t,
-        assumptions=assumptions,
-    )
+    return BudgetPlan(budget_usd=budget, hardware_id=hardware_id, fit=fit, params=params, tokens=tokens,
+                      tokens_per_param=tokens / params, train_flops=plan.train_flops, predicted_loss=predicted,
+                      gpu_hours=plan.gpu_hours, cost_usd=plan.cost_usd, mfu=mfu_value, price_usd_per_gpu_hour=price,
+                      energy_mwh=plan.energy_mwh, co2_t=plan.co2_t, assumptions=assumptions)

@@ -7,8 +7,12 @@ allowed.
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
+from typing import Callable, TypeVar
 
 from ecosystem.checks import check_number
+
+T = TypeVar("T")
 
 
 MAX_PARAMS = 1e14
@@ -23,6 +27,26 @@ MAX_TOKENS_PER_DAY = 1e16
 SECONDS_PER_HOUR = 3600.0
 HOURS_PER_DAY = 24.0
 SECONDS_PER_DAY = 86_400.0
+
+
+class PlanRecord:
+    """What every plan (a frozen dataclass of figures with an ``assumptions`` dict) can do: turn into a dict."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)  # type: ignore[call-overload]
+
+
+def given_or_default(assumptions: dict[str, str], key: str, given: object, check: Callable[[object], T],
+                     default: Callable[[], T], note: Callable[[T], str]) -> T:
+    """``check(given)``, noted ``given`` in ``assumptions[key]``; or, when nothing is given, ``default()``, noted
+    ``note(value)``."""
+    if given is None:
+        value = default()
+        assumptions[key] = note(value)
+        return value
+    value = check(given)
+    assumptions[key] = "given"
+    return value
 
 
 def check_params(params: float, active_params: float | None) -> tuple[float, float]:

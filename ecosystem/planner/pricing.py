@@ -5,7 +5,7 @@ from __future__ import annotations
 from ecosystem import reference
 from ecosystem.checks import check_number
 from ecosystem.planner.hardware import resolve_hardware
-from ecosystem.planner.inputs import GRID_GCO2_PER_KWH_RANGE, PUE_RANGE
+from ecosystem.planner.inputs import GRID_GCO2_PER_KWH_RANGE, PUE_RANGE, given_or_default
 
 
 def default_entry(key: str) -> reference.Default | None:
@@ -35,16 +35,9 @@ def pue_and_grid(
     pue: float | None, grid_gco2_per_kwh: float | None, assumptions: dict[str, str]
 ) -> tuple[float, float]:
     """The PUE and grid intensity given (checked) or the defaults.csv ones, noting which in ``assumptions``."""
-    if pue is None:
-        pue_value = default_pue()
-        assumptions["pue"] = "defaults.csv pue.hyperscale"
-    else:
-        pue_value = check_number("pue", pue, PUE_RANGE[0], PUE_RANGE[1])
-        assumptions["pue"] = "given"
-    if grid_gco2_per_kwh is None:
-        grid = default_grid_gco2_per_kwh()
-        assumptions["grid_gco2_per_kwh"] = "defaults.csv grid_gco2_per_kwh.us_average"
-    else:
-        grid = check_number("grid_gco2_per_kwh", grid_gco2_per_kwh, *GRID_GCO2_PER_KWH_RANGE)
-        assumptions["grid_gco2_per_kwh"] = "given"
+    pue_value = given_or_default(assumptions, "pue", pue, lambda v: check_number("pue", v, *PUE_RANGE), default_pue,
+                                 lambda _: "defaults.csv pue.hyperscale")
+    grid = given_or_default(assumptions, "grid_gco2_per_kwh", grid_gco2_per_kwh,
+                            lambda v: check_number("grid_gco2_per_kwh", v, *GRID_GCO2_PER_KWH_RANGE),
+                            default_grid_gco2_per_kwh, lambda _: "defaults.csv grid_gco2_per_kwh.us_average")
     return pue_value, grid

@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from ecosystem import formulas, reference
 from ecosystem.checks import check_int, check_number
 from ecosystem.planner.hardware import catalogued_hardware, energy_kwh_per_gpu_hour, resolve_hardware, tdp_w
 from ecosystem.planner.inputs import (HOURS_PER_DAY, MAX_CONTEXT_TOKENS, MAX_PARAMS, MAX_PRICE_USD_PER_GPU_HOUR,
-                                      MAX_TOKENS_PER_DAY, SECONDS_PER_DAY, SECONDS_PER_HOUR, check_params)
+                                      MAX_TOKENS_PER_DAY, SECONDS_PER_DAY, SECONDS_PER_HOUR, PlanRecord,
+                                      check_params, given_or_default)
 from ecosystem.planner.mfu.default import default_mfu, mfu_basis
 from ecosystem.planner.pricing import default_price_usd_per_gpu_hour, pue_and_grid
 
@@ -46,7 +47,7 @@ def usd_per_million_tokens(
 
 
 @dataclass(frozen=True)
-class ServePlan:
+class ServePlan(PlanRecord):
     """A serving fleet: ``replicas`` copies of the model on ``gpus_per_replica`` GPUs, each decoding ``batch``
     sequences at once. ``usd_per_million_tokens`` is the fleet's cost over the tokens it serves."""
 
@@ -75,9 +76,6 @@ class ServePlan:
     pue: float
     grid_gco2_per_kwh: float
     assumptions: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _replica_tokens_per_s(

@@ -8,20 +8,20 @@ grid intensity.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from ecosystem import formulas
 from ecosystem.checks import check_int, check_number
 from ecosystem.planner.flops import default_train_context_tokens
 from ecosystem.planner.hardware import THIS_MACHINE, resolve_hardware, tdp_w
 from ecosystem.planner.inputs import (HOURS_PER_DAY, MAX_CONTEXT_TOKENS, MAX_GPUS, MAX_PRICE_USD_PER_GPU_HOUR,
-                                      MAX_TOKENS, SECONDS_PER_HOUR, check_params)
+                                      MAX_TOKENS, SECONDS_PER_HOUR, PlanRecord, check_params, given_or_default)
 from ecosystem.planner.mfu.default import default_mfu, mfu_basis
 from ecosystem.planner.pricing import default_entry, default_price_usd_per_gpu_hour, pue_and_grid
 
 
 @dataclass(frozen=True)
-class TrainPlan:
+class TrainPlan(PlanRecord):
     """Cost of one training run. ``wall_clock_days`` is None unless a GPU count was given."""
 
     hardware_id: str
@@ -42,9 +42,6 @@ class TrainPlan:
     gpus: int | None
     wall_clock_days: float | None
     assumptions: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def train_plan(
@@ -77,12 +74,9 @@ def train_plan(
         f"d_model={d_model} from approx_shape_for_params, n_ctx={n_ctx}"
         + ("" if context_tokens is not None else " (defaults.csv train_context_tokens.default)")
     )
-    if mfu is None:
-        mfu_value = default_mfu(hardware_id, active)
-        assumptions["mfu"] = f"default {mfu_value:.3f}: {mfu_basis(hardware_id)}"
-    else:
-        mfu_value = check_number("mfu", mfu, 0.0, 1.0, low_open=True)
-        assumptions["mfu"] = "given"
+    mfu_value = given_or_default(assumptions, "mfu", mfu, lambda v: check_number("mfu", v, 0.0, 1.0, low_open=True),
+                                 lambda: default_mfu(hardware_id, active),
+                                 lambda v: f"default {v:.3f}: {mfu_basis(hardware_id)}")
     if price_usd_per_gpu_hour is None and hardware_id == THIS_MACHINE:
         price = 0.0
         assumptions["price_usd_per_gpu_hour"] = "0: your own machine (pass a price to cost its hours)"

@@ -12,7 +12,7 @@ import json
 import math
 import re
 import sys
-from typing import Callable
+from typing import Callable, Sequence
 
 from ecosystem import planner
 
@@ -72,6 +72,12 @@ def integer(args: argparse.Namespace, name: str) -> int | None:
     if value != int(value):
         raise BadInput(f"{flag(name)}: {getattr(args, name)!r} is not a whole number")
     return int(value)
+
+
+def flag_values(args: argparse.Namespace,
+                spec: Sequence[tuple[str, Callable[[argparse.Namespace, str], object]]]) -> dict[str, object]:
+    """The flags of ``spec`` (``(name, parser)`` pairs: ``number`` or ``integer``), parsed in that order, by name."""
+    return {name: parse(args, name) for name, parse in spec}
 
 
 _ARG_NAMES = {"context_tokens": "context", "gpu_price_usd_per_hour": "price_usd_per_gpu_hour", "hardware": "hardware"}

@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 
 from ecosystem import planner
-from ecosystem.planner.cli import BadInput, add_common_arguments, flag, integer, number, print_table, run
+from ecosystem.planner.cli import (BadInput, add_common_arguments, flag, flag_values, integer, number, print_table,
+                                   run)
 
 PLAN_KEYS = [
     "hardware_id", "params", "active_params", "tokens", "train_flops", "mfu", "gpu_hours", "gpus", "wall_clock_days",
@@ -44,17 +45,10 @@ def build(args: argparse.Namespace) -> dict:
     for name in ("params", "tokens"):
         if getattr(args, name) is None:
             raise BadInput(f"{flag(name)}: required; allowed: --params P --tokens D, or --budget-usd B")
-    plan = planner.train_plan(
-        number(args, "params"),
-        number(args, "tokens"),
-        args.hardware,
-        active_params=number(args, "active_params"),
-        gpus=integer(args, "gpus"),
-        mfu=number(args, "mfu"),
-        pue=number(args, "pue"),
-        grid_gco2_per_kwh=number(args, "grid_gco2_per_kwh"),
-        price_usd_per_gpu_hour=price,
-    )
+    flags = flag_values(args, [("active_params", number), ("gpus", integer), ("mfu", number), ("pue", number),
+                               ("grid_gco2_per_kwh", number)])
+    plan = planner.train_plan(number(args, "params"), number(args, "tokens"), args.hardware, **flags,
+                              price_usd_per_gpu_hour=price)
     out = plan.to_dict()
     if out["wall_clock_days"] is None:
         del out["wall_clock_days"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ecosystem import planner
-from ecosystem.planner.cli import add_common_arguments, integer, number, print_table, run
+from ecosystem.planner.cli import add_common_arguments, flag_values, integer, number, print_table, run
 
 SERVE_KEYS = [
     "hardware_id", "params", "active_params", "tokens_per_day", "context_tokens", "utilization", "gpus_needed",
@@ -28,21 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build(args: argparse.Namespace) -> dict:
-    plan = planner.serve_plan(
-        number(args, "params"),
-        number(args, "tokens_per_day"),
-        args.hardware,
-        active_params=number(args, "active_params"),
-        context_tokens=integer(args, "context"),
-        utilization=number(args, "utilization"),
-        serving_efficiency=number(args, "serving_efficiency"),
-        price_usd_per_gpu_hour=number(args, "price_usd_per_gpu_hour"),
-        pue=number(args, "pue"),
-        grid_gco2_per_kwh=number(args, "grid_gco2_per_kwh"),
-        bytes_per_param=number(args, "bytes_per_param"),
-        batch=integer(args, "batch"),
-        query_heads_per_kv_head=integer(args, "query_heads_per_kv_head"),
-    )
+    params, tokens_per_day = number(args, "params"), number(args, "tokens_per_day")
+    flags = flag_values(args, [("active_params", number), ("context", integer), ("utilization", number),
+                               ("serving_efficiency", number), ("price_usd_per_gpu_hour", number), ("pue", number),
+                               ("grid_gco2_per_kwh", number), ("bytes_per_param", number), ("batch", integer),
+                               ("query_heads_per_kv_head", integer)])
+    flags["context_tokens"] = flags.pop("context")
+    plan = planner.serve_plan(params, tokens_per_day, args.hardware, **flags)
     return plan.to_dict()
 
 

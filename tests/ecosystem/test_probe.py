@@ -18,10 +18,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecosystem import compute, corpus, probe
-from ecosystem.model import GPT, GPTConfig, KVCache
+from ecosystem import formulas
+from ecosystem.probe import attention, memory, optimisation, plans, run, scaling, throughput
+from ecosystem.probe import profile as probe_profile
+from ecosystem.reference import REPO_ROOT as REPO
+from ecosystem.transformer import corpus
+from ecosystem.transformer import train as lm_train
+from ecosystem.transformer.model import GPT, GPTConfig, KVCache
 
-REPO = Path(__file__).resolve().parent.parent
 VOCAB = corpus.WordTokenizer().vocab_size
 
 
@@ -57,30 +61,30 @@ def configs(draw, max_ctx: int = 32) -> GPTConfig:
 def test_counted_flops_agree_with_the_formulas_within_2_percent(cfg, batch, seed):
     torch.manual_seed(seed)
     model = GPT(cfg)
-    opt = probe._make_optimizer(model)
+    opt = lm_train.make_optimizer(model)
     x = torch.randint(cfg.vocab_size, (batch, cfg.n_ctx))
     y = torch.randint(cfg.vocab_size, (batch, cfg.n_ctx))
     tokens = batch * cfg.n_ctx
-    train = probe.count_flops(model, x, y, opt) / tokens
-    infer = probe.count_flops(model, x) / tokens
-    train_formula = compute.shape_flops_per_token(cfg.shape, training=True)
-    infer_formula = compute.shape_flops_per_token(cfg.shape, training=False)
+    train = throughput.count_flops(model, x, y, opt) / tokens
+    infer = throughput.count_flops(model, x) / tokens
+    train_formula = formulas.shape_flops_per_token(cfg.shape, training=True)
+    infer_formula = formulas.shape_flops_per_token(cfg.shape, training=False)
     assert train == pytest.approx(train_formula, rel=0.02)
     assert infer == pytest.approx(infer_formula, rel=0.02)
     assert train == pytest.approx(3.0 * infer, rel=0.02)  # backward = 2 x forward
     # the check can tell: where the attention term is > 2% of the total, 6N alone misses the count
-    n = compute.matmul_params(cfg.shape)
+    n = formulas.matmul_params(cfg.shape)
     if 12 * cfg.n_layer * cfg.n_ctx * cfg.d_model > 0.03 * train_formula:
         assert abs(train / (6.0 * n) - 1.0) > 0.02
 
 
 def test_counted_flops_at_the_default_probe_sizes_match():
-    for size in probe.PLANS[("cpu", "full")].sizes[:2]:
+    for size in plans.PLANS[("cpu", "full")].sizes[:2]:
         cfg = size.config(VOCAB)
         model = GPT(cfg)
         x = torch.randint(VOCAB, (1, cfg.n_ctx))
-        counted = probe.count_flops(model, x, x, probe._make_optimizer(model)) / cfg.n_ctx
-        assert counted == pytest.approx(compute.shape_flops_per_token(cfg.shape), rel=0.02)
+        counted = throughput.count_flops(model, x, x, lm_train.make_optimizer(model)) / cfg.n_ctx
+        assert counted == pytest.approx(formulas.shape_flops_per_token(cfg.shape), rel=0.02)
 
 
 # ---- memory -----------------------------------------------------------------------------------------------------
@@ -91,12 +95,12 @@ def test_counted_flops_at_the_default_probe_sizes_match():
 def test_measured_training_peak_memory_is_within_25_percent_of_the_analytic_sum(n_layer, d_model, n_head, n_ctx,
                                                                                  batch, tied):
     cfg = GPTConfig(vocab_size=VOCAB, n_layer=n_layer, n_head=n_head, d_model=d_model, n_ctx=n_ctx, tied_head=tied)
-    mem = probe.measure_training_memory(cfg, batch)
+    mem = memory.measure_training_memory(cfg, batch)
     # the profiler saw every allocation: what is still alive is exactly weights, grads, AdamW state, buffers, batch
     assert mem["final_live_bytes"] == mem["accounted_live_bytes"]
     parts = mem["analytic_breakdown_bytes"]
     assert parts["weights"] == 4 * sum(p.numel() for p in GPT(cfg).parameters())
-    assert parts["total"] == pytest.approx(compute.training_peak_memory_bytes(cfg.shape, batch))
+    assert parts["total"] == pytest.approx(formulas.training_peak_memory_bytes(cfg.shape, batch))
     assert 0.75 <= mem["peak_bytes"] / parts["total"] <= 1.25
     # activations are a real share of the peak here, so the agreement is not just the weights agreeing
     assert parts["activations"] > 0.3 * parts["total"]
@@ -104,7 +108,7 @@ def test_measured_training_peak_memory_is_within_25_percent_of_the_analytic_sum(
 
 def test_memory_formula_rejects_an_unknown_precision():
     with pytest.raises(ValueError, match="precision.*fp64.*fp32"):
-        compute.training_activation_bytes(GPTConfig().shape, 1, precision="fp64")
+        formulas.training_activation_bytes(GPTConfig().shape, 1, precision="fp64")
 
 
 # ---- KV cache ---------------------------------------------------------------------------------------------------
@@ -124,7 +128,7 @@ def test_kv_cache_gives_the_same_logits_and_greedy_tokens_as_recomputation(cfg, 
     assert torch.allclose(torch.cat(parts, dim=1), full, atol=1e-5)
     assert cache.length == cfg.n_ctx
     elem = full.element_size()
-    assert cache.nbytes() == compute.kv_cache_bytes(cfg.n_layer, cfg.n_ctx, cfg.d_model, elem, batch=2)
+    assert cache.nbytes() == formulas.kv_cache_bytes(cfg.n_layer, cfg.n_ctx, cfg.d_model, elem, batch=2)
     prompt = ids[:, :1]
     new = cfg.n_ctx - 1
     assert torch.equal(model.generate(prompt, new, use_cache=True), model.generate(prompt, new, use_cache=False))
@@ -179,25 +183,25 @@ def trained():
     train = corpus.generate(60_000, seed=0)
     heldout = corpus.generate(8_000, seed=1, surprisal=True)
     cfg = GPTConfig(vocab_size=VOCAB, n_layer=2, n_head=4, d_model=64, n_ctx=32)
-    model = probe.train_lm(cfg, train, steps=150, batch=16, seed=0)
-    starts, true_surprisal = probe._eval_set(heldout, cfg.n_ctx, 48)
+    model = lm_train.train_lm(cfg, train, steps=150, batch=16, seed=0)
+    starts, true_surprisal = scaling.eval_set(heldout, cfg.n_ctx, 48)
     return model, train, heldout, starts, true_surprisal
 
 
 def test_a_trained_model_cannot_beat_the_true_entropy_but_learns_the_grammar(trained):
     model, train, heldout, starts, true_surprisal = trained
-    losses = probe.evaluate(model, heldout, starts)
+    losses = lm_train.evaluate(model, heldout, starts)
     assert len(losses) == len(true_surprisal)
     diffs = [a - b for a, b in zip(losses, true_surprisal)]
     mean = sum(diffs) / len(diffs)
     se = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1) / len(diffs))
     assert mean > -3 * se  # no model beats the true process beyond noise
-    assert sum(losses) / len(losses) < probe._unigram_entropy(train) - 0.3  # and this one learned structure
+    assert sum(losses) / len(losses) < scaling.unigram_entropy(train) - 0.3  # and this one learned structure
 
 
 def test_int8_quantised_model_stays_within_the_stated_quality_bound(trained):
     model, _, heldout, starts, _ = trained
-    q = probe.probe_quantization(model, heldout, starts, reps=1)
+    q = optimisation.probe_quantization(model, heldout, starts, reps=1)
     assert abs(q["loss_delta"]) <= 0.02  # stated bound: 0.02 nats/token (about 1% of the loss)
     assert q["size_ratio"] < 0.6  # int8 weights: well under the fp32 bytes
     assert q["loss_int8_nats"] == pytest.approx(q["loss_fp32_nats"] + q["loss_delta"])
@@ -207,9 +211,9 @@ def test_training_and_corpus_are_deterministic_for_a_seed():
     a, b, c = corpus.generate(2_000, seed=3), corpus.generate(2_000, seed=3), corpus.generate(2_000, seed=4)
     assert a.ids == b.ids and a.ids != c.ids
     cfg = GPTConfig(vocab_size=VOCAB, n_layer=1, n_head=2, d_model=16, n_ctx=16)
-    m1 = probe.train_lm(cfg, a, steps=5, batch=4, seed=5)
-    m2 = probe.train_lm(cfg, a, steps=5, batch=4, seed=5)
-    m3 = probe.train_lm(cfg, a, steps=5, batch=4, seed=6)
+    m1 = lm_train.train_lm(cfg, a, steps=5, batch=4, seed=5)
+    m2 = lm_train.train_lm(cfg, a, steps=5, batch=4, seed=5)
+    m3 = lm_train.train_lm(cfg, a, steps=5, batch=4, seed=6)
     s1, s2, s3 = m1.state_dict(), m2.state_dict(), m3.state_dict()
     assert all(torch.equal(s1[k], s2[k]) for k in s1)
     assert not all(torch.equal(s1[k], s3[k]) for k in s1)
@@ -244,11 +248,11 @@ def test_tokenizer_specials_and_unknown_words():
 
 
 def test_attention_for_sentence_uses_the_shipped_checkpoint_and_is_a_causal_distribution():
-    assert probe.ATTENTION_CHECKPOINT.stat().st_size < 2 * 1024 * 1024
-    att = probe.attention_for_sentence()
+    assert attention.ATTENTION_CHECKPOINT.stat().st_size < 2 * 1024 * 1024
+    att = attention.attention_for_sentence()
     assert att["source"].endswith("attention_model.pt")
     t = len(att["tokens"])
-    assert att["tokens"][0] == corpus.BOS and t == len(probe.DEFAULT_SENTENCE.split()) + 1
+    assert att["tokens"][0] == corpus.BOS and t == len(attention.DEFAULT_SENTENCE.split()) + 1
     assert len(att["layers"]) == att["n_layer"] and all(len(layer) == att["n_head"] for layer in att["layers"])
     for layer in att["layers"]:
         for head in layer:
@@ -258,11 +262,11 @@ def test_attention_for_sentence_uses_the_shipped_checkpoint_and_is_a_causal_dist
                 assert all(v == 0.0 for v in row[q + 1:])
     json.dumps(att)
     with pytest.raises(ValueError, match="unknown word 'flies'"):
-        probe.attention_for_sentence("the dog flies")
+        attention.attention_for_sentence("the dog flies")
 
 
 def test_attention_for_sentence_trains_a_model_when_the_checkpoint_is_missing(tmp_path):
-    att = probe.attention_for_sentence("alice sees the cats", checkpoint=tmp_path / "none.pt")
+    att = attention.attention_for_sentence("alice sees the cats", checkpoint=tmp_path / "none.pt")
     assert att["source"].startswith("trained now")
     assert att["tokens"] == [corpus.BOS, "alice", "sees", "the", "cats"]
     assert len(att["layers"][0][0]) == 5
@@ -270,18 +274,18 @@ def test_attention_for_sentence_trains_a_model_when_the_checkpoint_is_missing(tm
 
 def test_scaling_fit_recovers_a_known_exponent():
     points = [(n, 1.5 + 7.0 / n**0.3) for n in (1e4, 1e5, 1e6, 1e7)]
-    fit = probe.fit_scaling(points, 1.5)
+    fit = scaling.fit_scaling(points, 1.5)
     assert fit["alpha"] == pytest.approx(0.3) and fit["A"] == pytest.approx(7.0) and fit["r2"] == pytest.approx(1.0)
-    assert probe.fit_scaling([(1e4, 1.0), (1e5, 1.2)], 1.5)["alpha"] is None
+    assert scaling.fit_scaling([(1e4, 1.0), (1e5, 1.2)], 1.5)["alpha"] is None
 
 
 def test_shipped_profile_is_consistent_with_the_formulas():
-    prof = probe.load_profile()
+    prof = probe_profile.load_profile()
     assert len(prof["sizes"]) >= 4 and prof["device"] == "cpu" and prof["mode"] == "full"
     for row in prof["sizes"]:
-        shape = compute.TransformerShape(row["n_layer"], row["d_model"], row["n_head"], row["n_ctx"],
+        shape = formulas.TransformerShape(row["n_layer"], row["d_model"], row["n_head"], row["n_ctx"],
                                          row["vocab_size"], row["d_ff"])
-        assert row["train_flops_per_token_analytic"] == pytest.approx(compute.shape_flops_per_token(shape))
+        assert row["train_flops_per_token_analytic"] == pytest.approx(formulas.shape_flops_per_token(shape))
         assert row["train_flops_per_token_counted"] == pytest.approx(row["train_flops_per_token_analytic"], rel=0.02)
         assert row["infer_flops_per_token_counted"] == pytest.approx(row["infer_flops_per_token_analytic"], rel=0.02)
         assert 0.75 <= row["peak_memory_bytes_measured"] / row["peak_memory_bytes_analytic"] <= 1.25
@@ -291,16 +295,16 @@ def test_shipped_profile_is_consistent_with_the_formulas():
 
 def test_load_profile_names_a_missing_or_broken_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="no file at .*nope.json"):
-        probe.load_profile(tmp_path / "nope.json")
+        probe_profile.load_profile(tmp_path / "nope.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     with pytest.raises(ValueError, match="not valid JSON"):
-        probe.load_profile(bad)
+        probe_profile.load_profile(bad)
 
 
 def test_run_probe_rejects_an_unknown_device():
-    with pytest.raises(ValueError, match="device: 'tpu' is not one of cpu, cuda"):
-        probe.run_probe(device="tpu")
+    with pytest.raises(ValueError, match="device: 'tpu' is not allowed; allowed: cpu, cuda"):
+        run.run_probe(device="tpu")
 
 
 # ---- command line -----------------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecosystem import __main__ as cli
-from ecosystem import calibration, compute, planner, reference, scaling
+from ecosystem import formulas, planner, reference
+from ecosystem.formulas import scaling
+from ecosystem.planner.mfu import calibration, validation
 
 RUNS_WITH_FLOPS = [r for r in reference.training_runs() if r.train_flops is not None]
 RUNS_WITH_HOURS = [r for r in reference.training_runs() if r.gpu_hours is not None and r.hardware_id is not None]
@@ -25,7 +27,7 @@ def _run(model: str) -> reference.TrainingRun:
 
 def test_training_flops_is_6nd_plus_the_attention_term():
     n, d = 7e9, 1e12
-    n_layer, d_model = compute.approx_shape_for_params(n)
+    n_layer, d_model = formulas.approx_shape_for_params(n)
     ctx = planner.default_train_context_tokens()
     assert planner.training_flops(n, d) == pytest.approx(6 * n * d + 12 * n_layer * ctx * d_model * d, rel=1e-12)
     assert planner.train_plan(n, d, "A100-80GB").train_flops == planner.training_flops(n, d)
@@ -33,7 +35,7 @@ def test_training_flops_is_6nd_plus_the_attention_term():
 
 @pytest.mark.parametrize("run", RUNS_WITH_FLOPS, ids=lambda r: r.model)
 def test_flops_match_every_published_row(run):
-    predicted = calibration.comparable_flops(run.model, planner.training_flops(run.params_active, run.tokens))
+    predicted = validation.comparable_flops(run.model, planner.training_flops(run.params_active, run.tokens))
     ratio = predicted / run.train_flops
     if run.model == "Gopher 280B":
         # The row holds Hoffmann et al.'s nominal "Gopher compute" (equal to Chinchilla's), not a count of Gopher's
@@ -55,7 +57,7 @@ def test_opt_flops_are_hardware_flops_with_recomputation():
     opt = _run("OPT-175B")
     model_flops = planner.training_flops(opt.params_active, opt.tokens)
     assert model_flops / opt.train_flops < 0.8  # model FLOPs alone are well under the logbook figure
-    assert calibration.comparable_flops(opt.model, model_flops) == pytest.approx(opt.train_flops, rel=0.05)
+    assert validation.comparable_flops(opt.model, model_flops) == pytest.approx(opt.train_flops, rel=0.05)
 
 
 # ---- GPU-hours and the MFU calibration -------------------------------------------------------------------------------
@@ -90,7 +92,7 @@ def test_committed_calibration_is_current():
 
 
 def test_gpu_hours_with_default_mfu_meet_the_targets():
-    report = calibration.validation_report()
+    report = validation.validation_report()
     assert report["gpu_hours_rows"] == len(RUNS_WITH_HOURS)
     assert report["gpu_hours_median_abs_log10_error"] <= 0.12
     assert report["held_out_gpu_hours_median_abs_log10_error"] <= 0.12
@@ -271,16 +273,16 @@ def test_serving_cost_never_rises_with_utilization(tokens_per_day, low, step, pa
 def test_serving_bandwidth_limit_at_batch_one():
     plan = planner.serve_plan(1e9, 1e8, "A100-80GB", batch=1, context_tokens=1024)
     hw = reference.hardware("A100-80GB")
-    n_layer, d_model = compute.approx_shape_for_params(1e9)
-    bytes_per_step = 2 * 1e9 + compute.kv_cache_bytes(n_layer, 1024, d_model)
+    n_layer, d_model = formulas.approx_shape_for_params(1e9)
+    bytes_per_step = 2 * 1e9 + formulas.kv_cache_bytes(n_layer, 1024, d_model)
     assert plan.bound == "memory bandwidth"
     assert plan.throughput_tokens_per_s_per_gpu == pytest.approx(hw.memory_bw_bytes_per_s / bytes_per_step)
 
 
 def test_serving_compute_limit():
     plan = planner.serve_plan(1e9, 1e8, "A100-80GB", serving_efficiency=0.001, context_tokens=1024)
-    n_layer, d_model = compute.approx_shape_for_params(1e9)
-    per_token = compute.forward_flops_per_token(1e9, n_layer, 1024, d_model)
+    n_layer, d_model = formulas.approx_shape_for_params(1e9)
+    per_token = formulas.forward_flops_per_token(1e9, n_layer, 1024, d_model)
     assert plan.bound == "compute"
     assert plan.throughput_tokens_per_s_per_gpu == pytest.approx(312e12 * 0.001 / per_token)
 
@@ -311,7 +313,7 @@ def test_serving_unfit_model_is_a_clear_error():
         (lambda: planner.train_plan(float("nan"), 1e12, "H100-SXM"), r"^params: nan is not a finite number"),
         (lambda: planner.train_plan(7e9, -1, "H100-SXM"), r"^tokens: "),
         (lambda: planner.train_plan(7e9, 1e12, "H100-SXM", active_params=8e9), r"^active_params: .*exceeds params"),
-        (lambda: planner.train_plan(7e9, 1e12, "H100-SXM", gpus=0), r"^gpus: 0 is not allowed"),
+        (lambda: planner.train_plan(7e9, 1e12, "H100-SXM", gpus=0), r"^gpus: 0 is out of range"),
         (lambda: planner.train_plan(7e9, 1e12, "H100-SXM", mfu=1.5), r"^mfu: 1.5 is out of range"),
         (lambda: planner.train_plan(7e9, 1e12, "H100-SXM", pue=0.5), r"^pue: "),
         (lambda: planner.budget_plan(-1, "H100-SXM"), r"^budget_usd: "),
@@ -396,7 +398,7 @@ def test_cli_argparse_errors_are_one_line(capsys):
 
 
 def test_this_machine_uses_the_probe_profile():
-    from ecosystem.profiles import load_probe_profile
+    from ecosystem.probe.profile import load_probe_profile
 
     profile = load_probe_profile()
     largest = profile["sizes"][-1]
