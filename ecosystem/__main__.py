@@ -12,7 +12,8 @@ import sys
 from ecosystem.cli import run_cli
 
 COMMANDS = {
-    "probe": ("ecosystem.probe.cli", "measure the real small Transformer on this machine (FLOPs, MFU, memory, KV cache)"),
+    "probe": ("ecosystem.probe.cli",
+              "measure the real small Transformer on this machine (FLOPs, MFU, memory, KV cache)"),
     "plan": ("ecosystem.planner.cli.plan", "price a training run, or the compute-optimal model for a budget"),
     "serve": ("ecosystem.planner.cli.serve", "price serving a model: GPUs needed, USD per 1M tokens, energy"),
     "validate": ("ecosystem.planner.cli.validate", "compare the planner with every published training run"),

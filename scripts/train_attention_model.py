@@ -3,7 +3,8 @@
     .venv/bin/python scripts/train_attention_model.py [--steps 600]
 
 Deterministic (seeded); about 10-20 s on 2 CPU cores; the file is about 0.5 MB.
-``ecosystem.probe.attention.attention_for_sentence`` loads it, so the dashboard shows a trained model's attention at once.
+``ecosystem.probe.attention.attention_for_sentence`` loads it, so the dashboard shows a trained model's attention at
+once.
 """
 
 from __future__ import annotations

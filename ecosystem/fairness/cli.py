@@ -64,7 +64,8 @@ def summary_text(result: AuditResult) -> str:
              f"aggregation={c['aggregation']} seed={c['seed']} (target group: {result.target_group})",
              f"  accuracy                       {result.accuracy:.3f} {ci(result.accuracy_ci95)}"]
     for g in result.groups:
-        lines.append(f"  {g:<14} acc {result.accuracy_by_group[g]:.3f}  selection {result.selection_rate_by_group[g]:.3f}"
+        lines.append(f"  {g:<14} acc {result.accuracy_by_group[g]:.3f}"
+                     f"  selection {result.selection_rate_by_group[g]:.3f}"
                      f"  TPR {result.tpr_by_group[g]:.3f}  FPR {result.fpr_by_group[g]:.3f}")
     lines += [
         f"  demographic parity difference  {result.demographic_parity_difference:.3f} "

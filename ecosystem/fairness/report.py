@@ -180,9 +180,9 @@ def _sections(r: dict) -> dict[str, list]:
     sec: dict[str, list] = {}
     sec["Model details"] = [
         ("list", [
-            f"Model: a GPT-style decoder-only Transformer (`ecosystem.transformer.model.GPT`) with a two-class head on the last "
-            f"real token: {t['n_layer']} layers, d_model {t['d_model']}, {t['n_head']} heads, context {t['n_ctx']} "
-            f"tokens, word-level vocabulary of {t['vocab_size']}; {t['n_params']:,} parameters.",
+            "Model: a GPT-style decoder-only Transformer (`ecosystem.transformer.model.GPT`) with a two-class head "
+            f"on the last real token: {t['n_layer']} layers, d_model {t['d_model']}, {t['n_head']} heads, context "
+            f"{t['n_ctx']} tokens, word-level vocabulary of {t['vocab_size']}; {t['n_params']:,} parameters.",
             f"Training: {t['epochs']} epochs, batch {t['batch_size']}, {t['optimizer']}, peak learning rate "
             f"{t['lr']:g}; cross-entropy on the crowd labels; {t['train_seconds']:.1f} s on this machine's CPU.",
             f"Built by LLM Chain Lab's bias audit (`python -m ecosystem audit`), seed {c['seed']}, "

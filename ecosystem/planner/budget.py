@@ -120,7 +120,8 @@ def budget_plan(
     price = (
         default_price_usd_per_gpu_hour(hardware_id)
         if price_usd_per_gpu_hour is None
-        else check_number("price_usd_per_gpu_hour", price_usd_per_gpu_hour, 0.0, MAX_PRICE_USD_PER_GPU_HOUR, low_open=True)
+        else check_number("price_usd_per_gpu_hour", price_usd_per_gpu_hour, 0.0, MAX_PRICE_USD_PER_GPU_HOUR,
+                          low_open=True)
     )
     gpu_hours = budget / price
     mfu_value = mfu_given if mfu_given is not None else default_mfu(hardware_id, 1e10)

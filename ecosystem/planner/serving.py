@@ -139,19 +139,14 @@ def serve_plan(
     max_gpus = int(reference.default("serving_max_gpus_per_replica"))
     fixed_batch = None if batch is None else check_int("batch", batch, 1, max_batch)
     assumptions: dict[str, str] = {}
-    if serving_efficiency is None:
-        eff = default_serving_efficiency(hardware_id, active)
-        assumptions["serving_efficiency"] = f"default {eff:.3f} = calibrated training MFU: {mfu_basis(hardware_id)}"
-    else:
-        eff = check_number("serving_efficiency", serving_efficiency, 0.0, 1.0, low_open=True)
-        assumptions["serving_efficiency"] = "given"
-    if price_usd_per_gpu_hour is None:
-        price = default_price_usd_per_gpu_hour(hardware_id)
-        assumptions["price_usd_per_gpu_hour"] = f"defaults.csv gpu_price_usd_per_hour.{hardware_id}"
-    else:
-        price = check_number(
-            "price_usd_per_gpu_hour", price_usd_per_gpu_hour, 0.0, MAX_PRICE_USD_PER_GPU_HOUR)
-        assumptions["price_usd_per_gpu_hour"] = "given"
+    eff = given_or_default(assumptions, "serving_efficiency", serving_efficiency,
+                           lambda v: check_number("serving_efficiency", v, 0.0, 1.0, low_open=True),
+                           lambda: default_serving_efficiency(hardware_id, active),
+                           lambda v: f"default {v:.3f} = calibrated training MFU: {mfu_basis(hardware_id)}")
+    price = given_or_default(assumptions, "price_usd_per_gpu_hour", price_usd_per_gpu_hour,
+                             lambda v: check_number("price_usd_per_gpu_hour", v, 0.0, MAX_PRICE_USD_PER_GPU_HOUR),
+                             lambda: default_price_usd_per_gpu_hour(hardware_id),
+                             lambda _: f"defaults.csv gpu_price_usd_per_hour.{hardware_id}")
     pue_value, grid = pue_and_grid(pue, grid_gco2_per_kwh, assumptions)
 
     n_layer, d_model = formulas.approx_shape_for_params(active)

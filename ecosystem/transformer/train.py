@@ -44,11 +44,11 @@ def make_optimizer(model: nn.Module, lr: float = 1e-3, weight_decay: float = 0.0
 
 def lr_at(step: int, total_steps: int, peak: float, *, warmup_steps: int = 0, floor: float = 0.0) -> float:
     """The learning rate of ``step`` (0-based): linear warm-up to ``peak`` over ``warmup_steps``, then cosine decay
-    from ``peak`` to ``floor x peak`` over the remaining steps."""
+    from ``peak`` to ``floor x peak`` over the remaining steps (angle pi x steps done / steps of the decay)."""
     if step < warmup_steps:
         return peak * (step + 1) / warmup_steps
-    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
-    return peak * (floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress)))
+    angle = math.pi * (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    return peak * (floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(angle)))
 
 
 def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:

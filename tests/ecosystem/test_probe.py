@@ -1,6 +1,6 @@
-"""The real small Transformer and its probe: counted FLOPs and measured memory against the formulas in
-``ecosystem.compute``, the KV cache against recomputation, int8 quantisation, determinism, the grammar corpus's exact
-entropy, the tokenizer, the attention export and the ``python -m ecosystem probe`` command line. No timings asserted.
+"""The probe: counted FLOPs and measured memory against the formulas in ``ecosystem.formulas``, a trained model
+against the corpus's exact entropy, int8 quantisation, the attention export, the profile and the
+``python -m ecosystem probe`` command line. No timings asserted.
 """
 
 from __future__ import annotations
@@ -8,15 +8,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import random
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from tests.ecosystem.strategies import configs
 
 from ecosystem import formulas
 from ecosystem.probe import attention, memory, optimisation, plans, run, scaling, throughput
@@ -24,33 +24,12 @@ from ecosystem.probe import profile as probe_profile
 from ecosystem.reference import REPO_ROOT as REPO
 from ecosystem.transformer import corpus
 from ecosystem.transformer import train as lm_train
-from ecosystem.transformer.model import GPT, GPTConfig, KVCache
+from ecosystem.transformer.model import GPT, GPTConfig
 
 VOCAB = corpus.WordTokenizer().vocab_size
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models run fastest on one thread, above all on a busy shared machine; restore afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@st.composite
-def configs(draw, max_ctx: int = 32) -> GPTConfig:
-    n_head = draw(st.integers(1, 4))
-    d_model = n_head * draw(st.integers(2, 12))
-    return GPTConfig(
-        vocab_size=draw(st.integers(5, 80)),
-        n_layer=draw(st.integers(1, 3)),
-        n_head=n_head,
-        d_model=d_model,
-        n_ctx=draw(st.integers(2, max_ctx)),
-        d_ff=draw(st.one_of(st.none(), st.integers(4, 96))),
-        tied_head=draw(st.booleans()),
-    )
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # ---- FLOPs ------------------------------------------------------------------------------------------------------
@@ -111,72 +90,6 @@ def test_memory_formula_rejects_an_unknown_precision():
         formulas.training_activation_bytes(GPTConfig().shape, 1, precision="fp64")
 
 
-# ---- KV cache ---------------------------------------------------------------------------------------------------
-
-
-@settings(max_examples=10, deadline=None)
-@given(cfg=configs(max_ctx=24), seed=st.integers(0, 2**16), data=st.data())
-def test_kv_cache_gives_the_same_logits_and_greedy_tokens_as_recomputation(cfg, seed, data):
-    torch.manual_seed(seed)
-    model = GPT(cfg).eval()
-    ids = torch.randint(cfg.vocab_size, (2, cfg.n_ctx))
-    split = data.draw(st.integers(1, cfg.n_ctx))
-    with torch.no_grad():
-        full = model(ids)
-        cache = KVCache(cfg.n_layer)
-        parts = [model(ids[:, :split], cache)] + [model(ids[:, t:t + 1], cache) for t in range(split, cfg.n_ctx)]
-    assert torch.allclose(torch.cat(parts, dim=1), full, atol=1e-5)
-    assert cache.length == cfg.n_ctx
-    elem = full.element_size()
-    assert cache.nbytes() == formulas.kv_cache_bytes(cfg.n_layer, cfg.n_ctx, cfg.d_model, elem, batch=2)
-    prompt = ids[:, :1]
-    new = cfg.n_ctx - 1
-    assert torch.equal(model.generate(prompt, new, use_cache=True), model.generate(prompt, new, use_cache=False))
-
-
-# ---- corpus -----------------------------------------------------------------------------------------------------
-
-
-def test_grammar_probabilities_sum_to_one_and_every_symbol_is_defined():
-    words = set(corpus.WordTokenizer().vocab)
-    for name, rules in corpus.GRAMMAR.items():
-        assert sum(p for p, _ in rules) == pytest.approx(1.0, abs=1e-12), name
-        assert all(p > 0 for p, _ in rules), name
-        for _, rhs in rules:
-            assert all(s in corpus.GRAMMAR or s in words for s in rhs), (name, rhs)
-
-
-def test_grammar_is_unambiguous_on_samples_and_prefix_probabilities_are_normalised():
-    rng = random.Random(7)
-    for _ in range(300):
-        words, logp = corpus.sample_sentence(rng)
-        # exact prefix probabilities (all derivations) multiply out to the one derivation's probability
-        assert sum(corpus.prefix_surprisals(words)) == pytest.approx(-logp, rel=1e-9, abs=1e-9)
-        cut = rng.randrange(len(words))
-        dist = corpus.next_token_distribution(words[:cut])
-        assert sum(dist.values()) == pytest.approx(1.0, abs=1e-12)
-        assert words[cut] in dist
-
-
-def test_exact_entropy_rate_matches_the_sampled_text_within_noise():
-    c = corpus.generate(60_000, seed=11, surprisal=True)
-    ends = c.starts[1:] + [c.n_tokens]
-    h = [sum(c.surprisal_nats[s:e]) for s, e in zip(c.starts, ends)]
-    n = [e - s for s, e in zip(c.starts, ends)]
-    rate = sum(h) / sum(n)
-    se = math.sqrt(sum((hi - rate * ni) ** 2 for hi, ni in zip(h, n))) / sum(n)  # ratio-estimator error
-    assert abs(rate - corpus.entropy_rate()) < 4 * se
-    assert sum(h) == pytest.approx(-sum(c.sentence_logprobs), rel=1e-9)
-    assert corpus.entropy_rate(count_bos=False) > corpus.entropy_rate()
-
-
-def test_bad_corpus_arguments_get_a_clear_message():
-    with pytest.raises(ValueError, match="n_tokens.*>= 1.*0"):
-        corpus.generate(0)
-    with pytest.raises(ValueError, match="'sleeps' cannot follow"):
-        corpus.prefix_surprisals(["sleeps"])
-
-
 @pytest.fixture(scope="module")
 def trained():
     """A small model trained on the grammar for a few seconds, with its held-out evaluation set."""
@@ -205,43 +118,6 @@ def test_int8_quantised_model_stays_within_the_stated_quality_bound(trained):
     assert abs(q["loss_delta"]) <= 0.02  # stated bound: 0.02 nats/token (about 1% of the loss)
     assert q["size_ratio"] < 0.6  # int8 weights: well under the fp32 bytes
     assert q["loss_int8_nats"] == pytest.approx(q["loss_fp32_nats"] + q["loss_delta"])
-
-
-def test_training_and_corpus_are_deterministic_for_a_seed():
-    a, b, c = corpus.generate(2_000, seed=3), corpus.generate(2_000, seed=3), corpus.generate(2_000, seed=4)
-    assert a.ids == b.ids and a.ids != c.ids
-    cfg = GPTConfig(vocab_size=VOCAB, n_layer=1, n_head=2, d_model=16, n_ctx=16)
-    m1 = lm_train.train_lm(cfg, a, steps=5, batch=4, seed=5)
-    m2 = lm_train.train_lm(cfg, a, steps=5, batch=4, seed=5)
-    m3 = lm_train.train_lm(cfg, a, steps=5, batch=4, seed=6)
-    s1, s2, s3 = m1.state_dict(), m2.state_dict(), m3.state_dict()
-    assert all(torch.equal(s1[k], s2[k]) for k in s1)
-    assert not all(torch.equal(s1[k], s3[k]) for k in s1)
-
-
-# ---- tokenizer --------------------------------------------------------------------------------------------------
-
-
-@settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1))
-def test_tokenizer_round_trip(seed):
-    tok = corpus.WordTokenizer()
-    words, _ = corpus.sample_sentence(random.Random(seed))
-    text = " ".join(w for w in words if w != corpus.EOS)
-    ids = tok.encode(text, add_bos=True, add_eos=True)
-    assert ids[0] == tok.bos_id and ids[-1] == tok.eos_id
-    assert tok.decode(ids, skip_special=True) == text
-    assert tok.decode(tok.encode(text)) == text
-
-
-def test_tokenizer_specials_and_unknown_words():
-    tok = corpus.WordTokenizer()
-    assert tok.vocab[:3] == [corpus.PAD, corpus.BOS, corpus.EOS]
-    assert (tok.pad_id, tok.bos_id, tok.eos_id) == (0, 1, 2)
-    with pytest.raises(ValueError, match="unknown word 'flies'"):
-        tok.encode("the dog flies")
-    with pytest.raises(ValueError, match="id 999 out of range"):
-        tok.decode([999])
 
 
 # ---- attention, profile, scaling fit ------------------------------------------------------------------------------

@@ -27,8 +27,7 @@ from dataclasses import dataclass
 
 from ecosystem import reference
 from ecosystem.planner.flops import training_flops
-from ecosystem.planner.mfu.law import (CALIBRATION_PATH, HARDWARE_FAMILY, REFERENCE_LOG10_PARAMS, family_of, law_model,
-                                       predict_mfu)
+from ecosystem.planner.mfu.law import CALIBRATION_PATH, REFERENCE_LOG10_PARAMS, family_of, law_model, predict_mfu
 from ecosystem.reference import REPO_ROOT
 
 OUTPUT_PATH = CALIBRATION_PATH
