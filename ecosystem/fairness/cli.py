@@ -8,6 +8,7 @@ import sys
 
 from ecosystem.fairness.audit import AuditResult, run_audit
 from ecosystem.fairness.labelling import AGGREGATIONS
+from ecosystem.fairness.report import report_html, report_markdown
 from ecosystem.fairness.settings import (DEFAULT_DP_THRESHOLD, DEFAULT_EPOCHS, DEFAULT_N_BOOT, DEFAULT_N_TEST,
                                          DEFAULT_N_TRAIN)
 
@@ -107,8 +108,6 @@ def main(args: argparse.Namespace) -> int:
         print(f"audit: error: {message}", file=sys.stderr)
         return 2
     if args.report_md or args.report_html:
-        from ecosystem.fairness.report import report_html, report_markdown
-
         for path, render in ((args.report_md, report_markdown), (args.report_html, report_html)):
             if path:
                 try:

@@ -10,6 +10,9 @@ Quantitative analyses, Ethical considerations, Caveats and recommendations.
 * ``group_bars_figure(result)`` and ``gaps_figure(result)``: the plotly figures, for the dashboard too.
 
 ``result`` is an :class:`ecosystem.fairness.audit.AuditResult` or its ``to_dict()``.
+
+About 400 lines on purpose: the card is one document, and its sections, their Markdown and HTML renderings and its
+figures stay together so that both formats say the same thing.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """MFU in one place: the size law (``law``), its leave-one-out calibration on the published runs (``calibration``,
-``python -m ecosystem.planner.mfu.calibration`` writes ``data/profiles/mfu_calibration.json``), the default MFU a
+``python -m ecosystem.planner.mfu`` writes ``data/profiles/mfu_calibration.json``), the default MFU a
 plan uses (``default``) and the validation report against every published run (``validation``)."""
 
 from ecosystem.planner.mfu.default import default_mfu, load_calibration, mfu_basis

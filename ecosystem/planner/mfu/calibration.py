@@ -1,4 +1,4 @@
-"""MFU calibration on the published training runs: ``python -m ecosystem.planner.mfu.calibration`` writes
+"""MFU calibration on the published training runs: ``python -m ecosystem.planner.mfu`` writes
 ``data/profiles/mfu_calibration.json``, which ``ecosystem.planner.mfu.default_mfu`` reads.
 
 For every run in ``published_training_runs.csv`` with hardware and GPU-hours, the implied MFU is the planner's own
@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import math
 import statistics
-import sys
 from dataclasses import dataclass
 
 from ecosystem import reference
@@ -199,7 +198,7 @@ def calibrate() -> dict:
     by_hardware = {hid: predict_mfu(chosen["model"], hid, 10 ** REFERENCE_LOG10_PARAMS) for hid in hardware_ids}
     return {
         "what": "default MFU for the cost planner, calibrated on data/reference/published_training_runs.csv",
-        "written_by": "python -m ecosystem.planner.mfu.calibration",
+        "written_by": "python -m ecosystem.planner.mfu",
         "flops_convention": "planner training_flops: (6 N_active + 12 n_layer n_ctx d_model) D, shape from "
         "approx_shape_for_params, n_ctx from defaults.csv train_context_tokens.default",
         "validation": "leave-one-out: each published run with GPU-hours is held out in turn; error = "
@@ -238,6 +237,7 @@ def write(path=OUTPUT_PATH) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Write the calibration and print every candidate's errors (``python -m ecosystem.planner.mfu``)."""
     result = write()
     print(f"wrote {OUTPUT_PATH.relative_to(REPO_ROOT)}: method {result['method']!r}")
     print(f"{'method':20s} {'params':>6s} {'in-sample':>10s} {'held-out':>9s} {'max ratio (held-out)':>21s}")
@@ -248,6 +248,3 @@ def main(argv: list[str] | None = None) -> int:
         )
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
