@@ -22,18 +22,19 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+import torch
 
-import torch  # noqa: E402
+from ecosystem.probe.kv_cache import probe_kv_cache
+from ecosystem.probe.plans import PLANS
+from ecosystem.probe import runtime
+from ecosystem.probe.throughput import count_flops, measure_gemm_peak
+from ecosystem.reference import REPO_ROOT
+from ecosystem.transformer import corpus
+from ecosystem.transformer.model import GPT
+from ecosystem.transformer.train import WindowSampler, make_optimizer
 
-from ecosystem import corpus, probe  # noqa: E402
-from ecosystem.model import GPT  # noqa: E402
-
-RESULTS = REPO / "benchmarks" / "results"
+RESULTS = REPO_ROOT / "benchmarks" / "results"
 
 
 def main() -> int:
@@ -42,36 +43,36 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=6)
     args = parser.parse_args()
     mode = "quick" if args.quick else "full"
-    plan = probe.PLANS[("cpu", mode)]
+    plan = PLANS[("cpu", mode)]
     load_start = list(os.getloadavg())
     peaks = {}
     for n in sorted({os.cpu_count() or 1, 1}):
         torch.set_num_threads(n)
-        peaks[n] = probe.measure_gemm_peak("cpu", plan.gemm_sizes, plan.gemm_reps)["flops_per_s"]
+        peaks[n] = measure_gemm_peak("cpu", plan.gemm_sizes, plan.gemm_reps)["flops_per_s"]
     threads = max(peaks, key=peaks.get)
     torch.set_num_threads(threads)
     size = plan.sizes[-1]
     train = corpus.generate(50_000, seed=0)
     cfg = size.config(train.tokenizer.vocab_size)
     model = GPT(cfg)
-    opt = probe._make_optimizer(model)
-    sample = probe._Sampler(train, cfg.n_ctx, 0, "cpu")
+    opt = make_optimizer(model)
+    sample = WindowSampler(train, cfg.n_ctx, 0, "cpu")
     x1, y1 = sample(1)
-    flops_per_token = probe.count_flops(model, x1, y1, opt) / cfg.n_ctx
-    probe._train_step(model, opt, *sample(size.batch), "cpu")
+    flops_per_token = count_flops(model, x1, y1, opt) / cfg.n_ctx
+    runtime.train_step(model, opt, *sample(size.batch), "cpu")
     times = []
     for _ in range(args.steps):
         x, y = sample(size.batch)
         t0 = time.perf_counter()
-        probe._train_step(model, opt, x, y, "cpu")
+        runtime.train_step(model, opt, x, y, "cpu")
         times.append(time.perf_counter() - t0)
     # the peak once more after training: best of samples before and after, as the probe does
-    peaks[threads] = max(peaks[threads], probe.measure_gemm_peak("cpu", plan.gemm_sizes[-1:], plan.gemm_reps)[
+    peaks[threads] = max(peaks[threads], measure_gemm_peak("cpu", plan.gemm_sizes[-1:], plan.gemm_reps)[
         "flops_per_s"])
     tokens = size.batch * cfg.n_ctx
     best_tps, median_tps = tokens / min(times), tokens / statistics.median(times)
-    with probe._threads(1):
-        kv = probe.probe_kv_cache(plan, train.tokenizer.vocab_size, train, "cpu")
+    with runtime.threads(1):
+        kv = probe_kv_cache(plan, train.tokenizer.vocab_size, train, "cpu")
     result = {
         "mode": mode, "model": size.name, "n_params": model.n_params(), "threads": threads,
         "gemm_peak_flops_per_s": peaks[threads], "gemm_peak_by_threads": {str(k): v for k, v in peaks.items()},

@@ -1,9 +1,9 @@
 #!/usr/bin/env python
 """Sweep the bias audit over label bias x label noise x aggregation and write the transfer table.
 
-Every cell runs the real audit (``ecosystem.audit.run_audit``: corpus, simulated labellers, the small Transformer
-trained from scratch, fairlearn audit on a clean held-out set) once per seed, in parallel worker processes (one torch
-thread each). Outputs, in ``data/profiles/``:
+Every cell runs the real audit (``ecosystem.fairness.audit.run_audit``: corpus, simulated labellers, the small
+Transformer trained from scratch, fairlearn audit on a clean held-out set) once per seed, in parallel worker
+processes (one torch thread each). Outputs, in ``data/profiles/``:
 
 * ``bias_transfer_runs.csv``: one row per (cell, seed) run, written as runs finish (a stopped sweep keeps them);
 * ``bias_transfer.csv``: one row per cell, seeds averaged: model DP / EO difference and counterfactual flip rate
@@ -30,11 +30,11 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from ecosystem.reference import PROFILE_DIR, REPO_ROOT
 
+ROOT = REPO_ROOT
 SCRIPT_VERSION = "1.0"
-PROFILES = ROOT / "data" / "profiles"
+PROFILES = PROFILE_DIR
 BIASES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0)
 NOISES = (0.0, 0.05, 0.1, 0.2)
 AGGS = ("single", "majority3", "gold")
@@ -49,7 +49,7 @@ RUN_COLUMNS = ["label_bias", "label_noise", "aggregation", "seed", "dp_differenc
 
 def one_run(task: tuple) -> dict:
     bias, noise, agg, seed, n_train, n_test, epochs = task
-    from ecosystem.audit import run_audit
+    from ecosystem.fairness.audit import run_audit
 
     r = run_audit(label_bias=bias, label_noise=noise, aggregation=agg, seed=seed, n_train=n_train, n_test=n_test,
                   epochs=epochs)
@@ -158,11 +158,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="keep the runs already in the runs file and add only the missing (cell, seed) runs")
     args = p.parse_args(argv)
 
-    from ecosystem import audit
+    from ecosystem.fairness import settings as audit_settings
 
-    n_train = args.n_train or audit.DEFAULT_N_TRAIN
-    n_test = args.n_test or audit.DEFAULT_N_TEST
-    epochs = args.epochs or audit.DEFAULT_EPOCHS
+    n_train = args.n_train or audit_settings.DEFAULT_N_TRAIN
+    n_test = args.n_test or audit_settings.DEFAULT_N_TEST
+    epochs = args.epochs or audit_settings.DEFAULT_EPOCHS
     args.out_dir.mkdir(parents=True, exist_ok=True)
     runs_path = args.out_dir / "bias_transfer_runs.csv"
     table_path = args.out_dir / "bias_transfer.csv"
@@ -204,9 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         "made_by": "scripts/make_bias_transfer.py", "script_version": SCRIPT_VERSION, "git_commit": _git_commit(), "git_dirty": _git_dirty(),
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "audit": {"function": "ecosystem.audit.run_audit", "n_train": n_train, "n_test": n_test, "epochs": epochs,
-                  "train_settings": audit.TrainSettings().__dict__ | {"epochs": epochs},
-                  "n_boot": audit.DEFAULT_N_BOOT},
+        "audit": {"function": "ecosystem.fairness.audit.run_audit", "n_train": n_train, "n_test": n_test, "epochs": epochs,
+                  "train_settings": audit_settings.TrainSettings().__dict__ | {"epochs": epochs},
+                  "n_boot": audit_settings.DEFAULT_N_BOOT},
         "grid": {"label_bias": sorted({float(r["label_bias"]) for r in runs}),
                  "label_noise": sorted({float(r["label_noise"]) for r in runs}),
                  "aggregation": [a for a in AGGS if any(r["aggregation"] == a for r in runs)],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ecosystem import bias_transfer
+from ecosystem.fairness import transfer as bias_transfer
 
 
 @lru_cache(maxsize=65536)

@@ -25,7 +25,7 @@ from functools import lru_cache
 import mesa
 import numpy as np
 
-from ecosystem import scaling
+from ecosystem.formulas import scaling
 from sim import metrics, policy
 from sim.actors import AppDeveloper, CloudHost, DataLabeller, ModelTrainer, ServiceProvider, TrainedModel
 from sim.ledger import OUTSIDE, Ledger

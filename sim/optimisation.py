@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ecosystem.profiles import optimisation_loss_ratios
+from ecosystem.probe.profile import optimisation_loss_ratios
 from ecosystem.reference import hardware
 
 REFERENCE_SERVING_HW = "H100-SXM"

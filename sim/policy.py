@@ -5,7 +5,7 @@ price when clouds pay for energy (``sim.markets.gpu_hours``)."""
 
 from __future__ import annotations
 
-from ecosystem import scaling
+from ecosystem.formulas import scaling
 from sim.actors import CloudHost, TrainedModel
 from sim.ledger import OUTSIDE
 from sim.month import Month

@@ -1,8 +1,2 @@
-"""Make the repository root importable (``ecosystem``, ``sim``, ``dashboard``) for every test."""
-
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+"""Shared test settings. The packages are importable because scripts/setup.sh installs the project editable
+(``pip install -e .``); nothing here patches ``sys.path``."""

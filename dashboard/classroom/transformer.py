@@ -13,7 +13,7 @@ from dashboard.components import state
 
 @st.cache_data(show_spinner="Running the small Transformer…", max_entries=32)
 def _attention(sentence: str) -> dict:
-    from ecosystem.probe import attention_for_sentence
+    from ecosystem.probe.attention import attention_for_sentence
 
     return attention_for_sentence(sentence)
 
@@ -28,8 +28,8 @@ def attention() -> None:
                "of the softmax sums to 1. A causal model masks the future, so the heatmap is zero above the "
                "diagonal.")
     try:
-        from ecosystem.probe import DEFAULT_SENTENCE
-        from ecosystem.corpus import WordTokenizer
+        from ecosystem.probe.attention import DEFAULT_SENTENCE
+        from ecosystem.transformer.corpus import WordTokenizer
 
         vocab = [w for w in WordTokenizer().vocab if not w.startswith("<")]
         a1, a2, a3 = st.columns([4, 1, 1])

@@ -23,7 +23,7 @@ SIZES = {
 @st.cache_data(show_spinner=False, max_entries=16)
 def _cached_audit(label_bias: float, label_noise: float, aggregation: str, seed: int, size: str,
                   _progress=None) -> dict:
-    from ecosystem.audit import run_audit
+    from ecosystem.fairness.audit import run_audit
 
     return run_audit(label_bias=label_bias, label_noise=label_noise, aggregation=aggregation, seed=seed,
                      progress=_progress, **SIZES[size]).to_dict()
@@ -53,8 +53,8 @@ def _ci(v: list | None) -> str:
 
 def render() -> None:
     try:
-        from ecosystem import audit_report
-        from ecosystem.labelling import AGGREGATIONS
+        from ecosystem.fairness import report as audit_report
+        from ecosystem.fairness.labelling import AGGREGATIONS
     except ImportError as exc:
         st.info(f"The bias-audit experiment is not available in this checkout ({exc}).")
         return

@@ -12,7 +12,7 @@ from dashboard.plan.inputs import cards
 
 @st.cache_data(show_spinner=False)
 def _validation() -> dict:
-    from ecosystem.calibration import validation_report
+    from ecosystem.planner import validation_report
 
     return validation_report()
 

@@ -4,7 +4,8 @@ training GPU-hours (``sim.markets.gpu_hours``) and licenses its models (``sim.ma
 
 from __future__ import annotations
 
-from ecosystem import planner, scaling
+from ecosystem import planner
+from ecosystem.formulas import scaling
 from ecosystem.reference import hardware
 from sim.actors.base import ChainAgent
 from sim.actors.trained_model import TrainedModel, TrainingRun

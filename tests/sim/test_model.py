@@ -250,8 +250,8 @@ def test_any_valid_scenario_runs_and_conserves_money(sc):
 
 
 def test_optimisation_lowers_serving_flops_at_the_measured_quality_cost():
-    from ecosystem import scaling
-    from ecosystem.profiles import optimisation_loss_ratios
+    from ecosystem.formulas import scaling
+    from ecosystem.probe.profile import optimisation_loss_ratios
 
     model = ChainModel(Scenario(horizon_months=1))
     loss = scaling.loss(7e10, 1.4e12)
@@ -268,7 +268,7 @@ def test_optimisation_lowers_serving_flops_at_the_measured_quality_cost():
 
 
 def test_quality_index_orders_published_model_scales():
-    from ecosystem import scaling
+    from ecosystem.formulas import scaling
 
     q = [scaling.quality_from_loss(scaling.loss(n, d)) for n, d in ((1e8, 2e9), (7e9, 2e12), (7e10, 1.4e12),
                                                                      (4e11, 1.5e13))]

@@ -1,0 +1,26 @@
+"""Typed access to the published reference tables in ``data/reference/``, and where the project's files live.
+
+Every figure the project uses from the literature lives in a CSV there, with its source. Code asks this package for
+records; it never hard-codes a published number. The raw tables are kept as published (free text in places); the
+``defaults.csv`` table holds the project's curated defaults, each naming the reference row it comes from.
+
+* ``paths``: ``REPO_ROOT``, ``DATA_DIR``, ``REFERENCE_DIR``, ``PROFILE_DIR`` (defined once for the whole project);
+* ``tables``: ``read_table`` and ``parse_number`` (any table, as published);
+* ``accelerators``: ``Hardware``, ``hardware_catalog()``, ``hardware(id)``;
+* ``published_runs``: ``TrainingRun``, ``training_runs()``;
+* ``defaults_table``: ``Default``, ``defaults()``, ``default(key)``;
+* ``scaling_fits``: ``ChinchillaFit``, ``chinchilla_fit(name)``.
+"""
+
+from ecosystem.reference.accelerators import Hardware, hardware, hardware_catalog
+from ecosystem.reference.defaults_table import Default, default, defaults
+from ecosystem.reference.paths import DATA_DIR, PROFILE_DIR, REFERENCE_DIR, REPO_ROOT
+from ecosystem.reference.published_runs import TrainingRun, training_runs
+from ecosystem.reference.scaling_fits import ChinchillaFit, chinchilla_fit
+from ecosystem.reference.tables import parse_number, read_table
+
+__all__ = [
+    "DATA_DIR", "PROFILE_DIR", "REFERENCE_DIR", "REPO_ROOT", "ChinchillaFit", "Default", "Hardware", "TrainingRun",
+    "chinchilla_fit", "default", "defaults", "hardware", "hardware_catalog", "parse_number", "read_table",
+    "training_runs",
+]
