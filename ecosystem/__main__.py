@@ -1,4 +1,4 @@
-"""``python -m ecosystem <command>``: probe, plan, serve, validate, audit.
+"""``python -m ecosystem <command>``: probe, plan, serve, validate, validate-serving, audit.
 
 Each command lives in its own module, imported only when used (the probe and the audit import torch, the planner
 does not); the convention is ``ecosystem.cli.run_cli``: a module provides ``add_arguments(parser)`` and
@@ -17,6 +17,8 @@ COMMANDS = {
     "plan": ("ecosystem.planner.cli.plan", "price a training run, or the compute-optimal model for a budget"),
     "serve": ("ecosystem.planner.cli.serve", "price serving a model: GPUs needed, USD per 1M tokens, energy"),
     "validate": ("ecosystem.planner.cli.validate", "compare the planner with every published training run"),
+    "validate-serving": ("ecosystem.planner.cli.validate_serving",
+                         "compare the serving planner with measured inference (MLPerf, engine benchmarks)"),
     "audit": ("ecosystem.fairness.cli", "train the small Transformer on biased labels and audit it for fairness"),
 }
 
