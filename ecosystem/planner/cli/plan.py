@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ecosystem import planner
+from ecosystem import planner, reference
 from ecosystem.planner.cli import (BadInput, add_common_arguments, flag, flag_values, integer, number, print_table,
                                    run)
 
@@ -22,6 +22,8 @@ BUDGET_KEYS = [
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
     parser.add_argument("--params", metavar="P", help="parameters, e.g. 7e9, 70B")
+    parser.add_argument("--model", metavar="ID", help=f"a catalogued model instead of --params (its total and active "
+                                                      f"parameters): {', '.join(reference.model_ids())}")
     parser.add_argument("--active-params", metavar="A", help="active parameters per token (mixture-of-experts)")
     parser.add_argument("--tokens", metavar="D", help="training tokens, e.g. 2e12, 1.4T")
     parser.add_argument("--gpus", metavar="G", help="GPU count (gives wall-clock days)")
@@ -35,13 +37,19 @@ def build(args: argparse.Namespace) -> dict:
     price = number(args, "price_usd_per_gpu_hour")
     budget = number(args, "budget_usd")
     if budget is not None:
-        for name in ("params", "tokens", "active_params", "gpus", "pue", "grid_gco2_per_kwh"):
+        for name in ("params", "model", "tokens", "active_params", "gpus", "pue", "grid_gco2_per_kwh"):
             if getattr(args, name) is not None:
                 raise BadInput(f"{flag(name)}: not used with --budget-usd; allowed: --budget-usd with --hardware, "
                                "--fit, --mfu, --price-usd-per-gpu-hour")
         plan = planner.budget_plan(budget, args.hardware, fit=args.fit, mfu=number(args, "mfu"),
                                    price_usd_per_gpu_hour=price)
         return plan.to_dict()
+    if args.model is not None:
+        for name in ("params", "active_params"):
+            if getattr(args, name) is not None:
+                raise BadInput(f"{flag(name)}: not used with --model (the catalogue gives the parameters)")
+        arch = reference.model_architecture(args.model)
+        args.params, args.active_params = repr(arch.total_params), repr(arch.active_params)
     for name in ("params", "tokens"):
         if getattr(args, name) is None:
             raise BadInput(f"{flag(name)}: required; allowed: --params P --tokens D, or --budget-usd B")
