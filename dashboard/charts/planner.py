@@ -132,3 +132,17 @@ def utilisation_cost_figure(curve: pd.DataFrame, target: float) -> go.Figure:
     fig.update_xaxes(title_text="target average utilisation of the fleet (0-1)")
     fig.update_yaxes(title_text="cost (USD per 1M generated tokens)", rangemode="tozero")
     return _planner_layout(fig, "Idle GPUs cost money: the price per token against the utilisation target")
+
+
+def batch_latency_figure(curve: pd.DataFrame, chosen: int) -> go.Figure:
+    """Output tokens/s per GPU against time per output token as the batch grows (``curve``: batch, tpot_ms, tps)."""
+    fig = go.Figure(go.Scatter(x=curve["tpot_ms"], y=curve["tps"], mode="lines+markers", customdata=curve["batch"],
+                               hovertemplate="batch %{customdata}: TPOT %{x:.1f} ms, %{y:,.0f} tokens/s per GPU"
+                                             "<extra></extra>"))
+    row = curve[curve["batch"] == chosen]
+    if not row.empty:
+        fig.add_trace(go.Scatter(x=row["tpot_ms"], y=row["tps"], mode="markers", marker_size=12, name="the plan",
+                                 hoverinfo="skip"))
+    fig.update_xaxes(title_text="time per output token (ms)")
+    fig.update_yaxes(title_text="output tokens/s per GPU", rangemode="tozero")
+    return _planner_layout(fig, "Bigger batches: more tokens per GPU, slower tokens for each user")

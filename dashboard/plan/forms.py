@@ -9,7 +9,10 @@ import streamlit as st
 from dashboard.charts import planner as charts
 from dashboard.charts.format import human
 from dashboard.plan.inputs import DEFAULT_HW, HARDWARE, TRAIN_HARDWARE, assumptions_table, cards, integer, number
-from ecosystem import planner
+from ecosystem import planner, reference
+from ecosystem.planner.serving.roofline import PRECISIONS
+
+MODELS = reference.model_ids()
 
 
 def training() -> None:
@@ -95,6 +98,59 @@ def budget() -> None:
 
 
 def serving() -> None:
+    mode = st.radio("Size the fleet for", ["a catalogued model (exact architecture)", "a parameter count"],
+                    horizontal=True, key="serve_mode")
+    if mode.startswith("a catalogued"):
+        serving_model()
+    else:
+        serving_params()
+
+
+def serving_model() -> None:
+    """``python -m ecosystem serve --model``: a real architecture, precision, lengths, TP and latency limits."""
+    with st.form("serve_model_form"):
+        c1, c2, c3 = st.columns(3)
+        m_id = c1.selectbox("Model (data/reference/models.csv)", MODELS, index=MODELS.index("llama-3-70b"),
+                            key="m_id")
+        m_hw = c1.selectbox("Hardware", HARDWARE, index=DEFAULT_HW, key="m_hw")
+        m_prec = c2.selectbox("Weights precision", list(PRECISIONS), index=1, key="m_prec")
+        m_gpus = c2.text_input("GPUs per replica (tensor parallel; blank = best)", "", key="m_gpus")
+        m_in = c3.text_input("Input tokens per request", "202", key="m_in")
+        m_out = c3.text_input("Output tokens per request", "179", key="m_out")
+        o1, o2, o3 = st.columns(3)
+        m_tpd = o1.text_input("Output tokens per day (blank = no fleet)", "1e10", key="m_tpd")
+        m_tpot = o2.text_input("Max time per output token, ms (blank = none)", "", key="m_tpot")
+        m_ttft = o3.text_input("Max time to first token, ms (blank = none)", "", key="m_ttft")
+        st.form_submit_button("Plan serving", type="primary")
+    try:
+        kw = dict(precision=m_prec, gpus_per_replica=integer("GPUs per replica", m_gpus, True),
+                  input_tokens=integer("input tokens", m_in), output_tokens=integer("output tokens", m_out),
+                  tokens_per_day=number("tokens per day", m_tpd, True),
+                  max_tpot_ms=number("max TPOT", m_tpot, True), max_ttft_ms=number("max TTFT", m_ttft, True))
+        sp = planner.serve_model_plan(m_id, m_hw, **kw)
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    cards([("Throughput", f"{sp.throughput_tokens_per_s_per_gpu:,.0f} output tokens/s per GPU",
+            f"{sp.bound}-bound, batch {sp.batch} ({sp.batch_limit}), {sp.gpus_per_replica} GPU(s) per replica"),
+           ("Latency", f"TTFT {sp.ttft_s * 1e3:,.0f} ms, TPOT {sp.tpot_s * 1e3:,.1f} ms", "no queueing"),
+           ("Cost per 1M output tokens", f"{sp.usd_per_million_output_tokens:,.3f} USD",
+            f"input {sp.usd_per_million_input_tokens:,.3f} USD; utilisation {sp.utilization:g}"),
+           ("GPUs", "-" if sp.gpus_needed is None else f"{sp.gpus_needed:,} GPUs",
+            "" if sp.replicas is None else f"{sp.replicas} replicas x {sp.gpus_per_replica} GPUs"),
+           ("Memory", f"{sp.memory_per_gpu_gb:,.1f} GB per GPU",
+            f"weights {sp.weights_gb:,.1f} GB + KV {sp.kv_bytes_per_token / 1e3:,.1f} kB/token ({sp.kv_precision})")])
+    curve = []
+    for b in sorted({max(1, int(sp.batch * f)) for f in (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.85, 1.0)}):
+        p = planner.serve_model_plan(m_id, m_hw, **{**kw, "max_tpot_ms": None, "max_ttft_ms": None,
+                                                    "gpus_per_replica": sp.gpus_per_replica}, batch=b)
+        curve.append((b, p.tpot_s * 1e3, p.throughput_tokens_per_s_per_gpu))
+    st.plotly_chart(charts.batch_latency_figure(pd.DataFrame(curve, columns=["batch", "tpot_ms", "tps"]), sp.batch),
+                    key="serve_model_chart")
+    assumptions_table(sp.assumptions)
+
+
+def serving_params() -> None:
     with st.form("serve_form"):
         c1, c2, c3 = st.columns(3)
         s_params = c1.text_input("Parameters", "70B")
