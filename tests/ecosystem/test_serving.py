@@ -51,7 +51,8 @@ def test_kv_bytes_per_token_by_attention_type(model_id):
 
 
 def test_kv_bytes_agree_with_the_published_kv_rows():
-    rows = {r["model"]: float(r["value"]) for r in reference.read_table("serving_benchmarks") if r["kind"] == "kv_cache"}
+    table = reference.read_table("serving_benchmarks")
+    rows = {r["model"]: float(r["value"]) for r in table if r["kind"] == "kv_cache"}
     assert rows["Llama 3 70B / Llama-2-70B"] == KV_BYTES_PER_TOKEN_BF16["llama-3-70b"]
     assert rows["DeepSeek-V3"] == KV_BYTES_PER_TOKEN_BF16["deepseek-v3"]
     assert rows["Llama 3.1 405B"] == KV_BYTES_PER_TOKEN_BF16["llama-3.1-405b"]
@@ -220,3 +221,27 @@ def test_validate_serving_dense_rows_within_2x(capsys):
     for r in report["rows"]:
         if r["model_id"] != "mixtral-8x7b":
             assert 0.5 <= r["held_out_ratio"] <= 2.0, r
+
+
+def test_decode_is_memory_bound_at_batch_one_and_compute_bound_when_full():
+    arch = reference.model_architecture("llama-3-70b")
+    curve = replica_curve(arch, reference.hardware("H200"), "fp8", "fp8", 1, 500, 200, 0.5, 2048)
+    from ecosystem.planner.serving.roofline import bound_at
+
+    assert bound_at(curve, 1) == "memory bandwidth"
+    assert bound_at(curve, min(curve.max_fit_batch, 2048)) == "compute"
+    # at batch 1 a step reads the weights once: 70.55 GB of fp8 at half the 4.8 TB/s (efficiency 0.5), plus math
+    weights_s = 70.55e9 / (4.8e12 * 0.5)
+    assert curve.step_s[0] == pytest.approx(weights_s, rel=0.05)
+    plan = planner.serve_model_plan("llama-3-70b", "H100-SXM", gpus_per_replica=2)
+    assert plan.batch_limit == "memory capacity"
+    assert plan.memory_per_gpu_gb <= 80 * reference.default("serving_usable_memory_fraction") + 1e-9
+
+
+def test_moe_compute_follows_active_parameters():
+    mixtral = reference.model_architecture("mixtral-8x7b")
+    assert mixtral.matmul_flops_per_token() == pytest.approx(2 * (12.88e9 - 32000 * 4096))
+    dense_70b = planner.serve_model_plan("llama-3-70b", "H200", gpus_per_replica=1)
+    moe_47b = planner.serve_model_plan("mixtral-8x7b", "H200", gpus_per_replica=1)
+    assert moe_47b.throughput_tokens_per_s_per_gpu > 2 * dense_70b.throughput_tokens_per_s_per_gpu
+    assert moe_47b.weights_gb == pytest.approx(46.7)  # every expert stays resident

@@ -1,11 +1,12 @@
 """The serving roofline of one model replica on ``g`` GPUs with tensor parallelism, for every batch at once (numpy).
 
 A request has ``input_tokens`` (prefill) and ``output_tokens`` (decode). Per replica and decode step of ``batch``
-sequences (each op is bound by its own compute or memory traffic; ops run one after another):
+sequences (ops run one after another; within an op, math and memory traffic are not assumed to overlap, a
+conservative roofline: the time is the sum of the two):
 
-* weight matmuls: max(batch x 2 N_active / peak, weights read / bandwidth); an MoE step reads every dense weight and
+* weight matmuls: batch x 2 N_active / peak + weights read / bandwidth; an MoE step reads every dense weight and
   each routed expert some token picked (``Architecture.weights_read_params``);
-* attention: max(batch x attention FLOPs / peak, batch x context x KV bytes per token / bandwidth) at the mean decode
+* attention: batch x attention FLOPs / peak + batch x context x KV bytes per token / bandwidth at the mean decode
   context ``input + output / 2``;
 * tensor parallelism: 2 all-reduces per layer (after attention and after the MLP) of batch x d_model activations,
   ring cost 2 (g-1)/g x bytes / one-way link bandwidth + a fixed latency (``tp_allreduce_latency_s``);
@@ -111,7 +112,8 @@ def replica_curve(arch: Architecture, hw: reference.Hardware, precision: str, kv
     kv_seq = kv_token * context
     fit = int((usable - weights) // kv_seq) if usable > weights else 0
     return ReplicaCurve(
-        gpus=gpus, batch=b, step_s=step_s, tpot_s=tpot_s, ttft_s=alone_prefill_s + prefill_comm_s + step_s, tokens_per_s=b / tpot_s,
+        gpus=gpus, batch=b, step_s=step_s, tpot_s=tpot_s, ttft_s=alone_prefill_s + prefill_comm_s + step_s,
+        tokens_per_s=b / tpot_s,
         prefill_s=prefill_s, compute_s=matmul_s + attention_flop_s + b / output_tokens * prefill_s,
         memory_s=weights_s + kv_s, interconnect_s=comm_s, max_fit_batch=fit, weights_bytes=weights,
         kv_bytes_per_sequence=kv_seq, usable_bytes=usable)
