@@ -8,8 +8,9 @@ from dashboard.plan import forms, measured, validation
 
 st.title("Cost planner")
 st.caption("What does a training run or a serving fleet cost in GPU-hours, dollars, energy and CO2? The planner "
-           "(`ecosystem/planner.py`, also `python -m ecosystem plan | serve | validate`) turns the compute formulas "
-           "into costs with an MFU calibrated on published runs; every default is named in *assumptions*.")
+           "(`ecosystem/planner/`, also `python -m ecosystem plan | serve | validate | validate-serving`) turns the "
+           "compute formulas into costs with an MFU calibrated on published runs and a serving roofline checked "
+           "against MLPerf Inference; every default is named in *assumptions*.")
 
 panels.lazy_tabs({
     "Training run": forms.training,
