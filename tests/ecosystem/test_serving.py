@@ -245,3 +245,27 @@ def test_moe_compute_follows_active_parameters():
     moe_47b = planner.serve_model_plan("mixtral-8x7b", "H200", gpus_per_replica=1)
     assert moe_47b.throughput_tokens_per_s_per_gpu > 2 * dense_70b.throughput_tokens_per_s_per_gpu
     assert moe_47b.weights_gb == pytest.approx(46.7)  # every expert stays resident
+
+
+@settings(max_examples=30, deadline=None)
+@given(n_params=st.floats(1e8, 1e12), kv_bytes=st.sampled_from([0.5, 1.0, 2.0]))
+def test_gqa_shape_kv_bytes_for_any_size(n_params, kv_bytes):
+    arch = formulas.gqa_architecture_for_params(n_params)
+    assert 1 <= arch.n_kv_head <= 8 and arch.n_kv_head <= arch.n_head
+    assert arch.kv_bytes_per_token(kv_bytes) == 2 * arch.n_layer * arch.n_kv_head * 128 * kv_bytes
+    assert arch.total_params == arch.active_params == n_params
+
+
+@settings(max_examples=25, deadline=None)
+@given(model_id=st.sampled_from(["llama-3-8b", "llama-3-70b", "mixtral-8x7b", "qwen2.5-72b"]),
+       n_in=st.integers(32, 2048), n_out=st.integers(32, 1024), tpot_ms=st.floats(20, 400))
+def test_latency_limit_is_met_or_refused(model_id, n_in, n_out, tpot_ms):
+    try:
+        plan = planner.serve_model_plan(model_id, "H200", input_tokens=n_in, output_tokens=n_out, max_tpot_ms=tpot_ms)
+    except ValueError as error:
+        assert str(error).startswith("max_tpot_ms: no batch of")
+        return
+    assert plan.tpot_s * 1e3 <= tpot_ms
+    free = planner.serve_model_plan(model_id, "H200", input_tokens=n_in, output_tokens=n_out,
+                                    gpus_per_replica=plan.gpus_per_replica)
+    assert plan.batch <= free.batch
