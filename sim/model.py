@@ -151,7 +151,7 @@ class ChainModel(mesa.Model):
 
     def run_date(self, step: int) -> str:
         """The date of the month a run started at model step ``step``."""
-        return step_date(self.scenario.start_date, int(step) + 1)
+        return step_date(self.scenario.start_date, int(step))
 
     def new_model_id(self) -> int:
         self.next_model_id += 1
@@ -161,7 +161,7 @@ class ChainModel(mesa.Model):
 
     def step(self) -> None:
         month = self.month = Month.begin(int(self.steps))
-        self.date = step_date(self.scenario.start_date, month.t + 1)
+        self.date = step_date(self.scenario.start_date, month.t)  # Mesa counts steps from 1
         self.serving_divisor = serving_divisor(self.scenario, self.date)
         self.ledger.begin_step(month.t)
         self.agents.do("reset_month")

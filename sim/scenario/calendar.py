@@ -1,6 +1,6 @@
 """Calendar time: a scenario's ``start_date`` (YYYY-MM) is the date of step 0 and step k is dated ``start_date`` + k
-months. A dated event (``at: YYYY-MM``) takes effect in the month whose metrics row carries that date, i.e. during
-month index ``t = months_between(start_date, at) - 1`` of ``ChainModel.step``.
+months. A dated event (``at: YYYY-MM``) takes effect in the month whose metrics row carries that date, i.e. in the
+model step ``t = months from start_date to at`` (Mesa counts steps from 1; row ``t`` is the state after step t).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def step_date(start_date: str, step: int) -> str:
 
 def month_of_date(start_date: str, at: str) -> int:
     """The month index ``t`` during which an event dated ``at`` happens (its effect shows in the row dated ``at``)."""
-    return month_number(at) - month_number(start_date) - 1
+    return month_number(at) - month_number(start_date)
 
 
 def years_between(a: str, b: str) -> float:

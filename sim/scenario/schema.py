@@ -329,7 +329,7 @@ class Scenario(_Strict):
                 raise ValueError(f"{where}.{at_field}: {problem}")
             if where.startswith("shocks") and ev.month is not None:
                 raise ValueError(f"{where}: both month ({ev.month}) and at ({at!r}) are given; allowed: one of them")
-            if month_of_date(self.start_date, at) < 0:
+            if month_of_date(self.start_date, at) < 1:
                 raise ValueError(f"{where}.{at_field}: {at!r} is not after start_date {self.start_date!r}; "
                                  f"allowed: a date after the start")
         return self
@@ -374,6 +374,10 @@ def _collect_numeric(model_cls: type[BaseModel], prefix: str, out: dict, values:
         if sub is not None and isinstance(value, dict):
             _collect_numeric(sub, path + ".", out, value)
             continue
+        optional = _optional_submodel(ann)
+        if optional is not None and value is None:  # an optional section (off by default): its fields' defaults
+            _collect_numeric(optional, path + ".", out, optional().model_dump(mode="python"))
+            continue
         if isinstance(value, dict) and name == "demand":
             for cat, cat_values in value.items():
                 _collect_numeric(CategoryDemand, f"{path}.{cat}.", out, cat_values)
@@ -400,6 +404,13 @@ def _collect_numeric(model_cls: type[BaseModel], prefix: str, out: dict, values:
 def _submodel(annotation: Any) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
+    return None
+
+
+def _optional_submodel(annotation: Any) -> type[BaseModel] | None:
+    args = [a for a in getattr(annotation, "__args__", ()) if a is not type(None)]
+    if len(args) == 1 and type(None) in getattr(annotation, "__args__", ()):
+        return _submodel(args[0])
     return None
 
 
