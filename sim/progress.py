@@ -4,7 +4,8 @@ With ``scenario.progress`` on, a FLOP buys more each year: the compute needed fo
 ``pretraining_halving_months`` (Ho et al. 2024, ``trends.csv``), so a run of physical compute C at date d has the
 effective compute C x k(d), k(d) = 2 ^ (months from ``base_date`` to d / halving); the model's loss is the scaling
 law's at (N sqrt k, D sqrt k). Serving compute per token at fixed quality falls by ``inference_gain_per_year`` a year
-(Gundlach et al. 2025) for every hosted model. Off, k = 1 and serving is as computed by the planner.
+(Gundlach et al. 2025) for every hosted model, the planner's serving formula being the state of
+``serving_reference_date`` (2024-01). Off, k = 1 and serving is as computed by the planner.
 
 Capability thresholds (``capability_thresholds.csv``): a model is at GPT-4 level when its quality index reaches that
 of a compute-optimal model trained with GPT-4's compute at GPT-4's date, both read with the same k, so the price at
@@ -30,11 +31,12 @@ def effective_multiplier(scenario, date: str) -> float:
 
 
 def serving_divisor(scenario, date: str) -> float:
-    """By how much serving compute per token has fallen since ``base_date`` (1 with progress off)."""
+    """Serving compute per token relative to the planner's (``serving_reference_date``): below 1 before that date,
+    above after it (1 with progress off)."""
     p = scenario.progress
     if not p.enabled:
         return 1.0
-    return p.inference_gain_per_year ** ((month_number(date) - month_number(p.base_date)) / 12.0)
+    return p.inference_gain_per_year ** ((month_number(date) - month_number(p.serving_reference_date)) / 12.0)
 
 
 def effective_loss(params: float, tokens: float, multiplier: float, fit: str) -> float:

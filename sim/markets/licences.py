@@ -51,8 +51,9 @@ def providers_choose_and_price(model, month: Month) -> None:
     eff = sc.providers.serving_efficiency
     util = sc.providers.target_utilization
     divisor = model.serving_divisor
-    serving = np.array([planner.usd_per_million_tokens(mdl.serving_params / divisor, REFERENCE_SERVING_HW, gpu_price,
-                                                       util, eff) for mdl in models])
+    # serving cost is linear in active parameters: algorithmic progress divides it (``sim.progress``)
+    serving = np.array([planner.usd_per_million_tokens(mdl.serving_params, REFERENCE_SERVING_HW, gpu_price, util,
+                                                       eff) / divisor for mdl in models])
     share = np.array([mdl.licence_share for mdl in models])
     active_n = len(providers.select(lambda p: p.live)) or 1
     markup = sc.market.api_margin / math.sqrt(active_n)

@@ -66,8 +66,11 @@ class Progress(Strict):
         default_factory=lambda: default("inference_efficiency_gain_per_year"), ge=1, le=100,
         description="serving compute per token at fixed quality falls by this factor a year (defaults.csv)")
     base_date: str = Field(default="2020-01", description="date at which effective compute = physical compute")
+    serving_reference_date: str = Field(
+        default="2024-01", description="date whose serving technology the planner's serving formula describes "
+        "(H100-era efficiency): serving costs the planner's figure x gain ^ (years before this date)")
 
-    @field_validator("base_date")
+    @field_validator("base_date", "serving_reference_date")
     @classmethod
     def _date(cls, v: str) -> str:
         problem = date_problem(v)
