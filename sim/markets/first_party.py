@@ -46,24 +46,25 @@ def settle(model, month: Month) -> None:
     sc = model.scenario
     own_app_bill: dict[int, float] = {}
     for app in model.agents_of(AppDeveloper):
-        if app.owner_lab_id is None:
+        lab = _owner(app, labs)
+        if lab is None:
             continue
-        if app.owner_lab_id not in labs:
-            app.owner_lab_id = None
-            continue
-        lab = labs[app.owner_lab_id]
         lab.first_party_revenue_usd += app.revenue_usd
         own_app_bill[lab.unique_id] = own_app_bill.get(lab.unique_id, 0.0) + app.api_bill_usd
         _hand_over(model, app, lab, sc.apps.capital_usd)
     for p in model.agents_of(ServiceProvider):
-        if p.owner_lab_id is None:
+        lab = _owner(p, labs)
+        if lab is None:
             continue
-        if p.owner_lab_id not in labs:
-            p.owner_lab_id = None
-            continue
-        lab = labs[p.owner_lab_id]
         lab.first_party_revenue_usd += max(p.revenue_usd - own_app_bill.get(lab.unique_id, 0.0), 0.0)
         _hand_over(model, p, lab, sc.providers.capital_usd)
+
+
+def _owner(unit, labs: dict):
+    """The unit's lab, or None for a third-party unit; a unit whose lab has exited becomes third-party."""
+    if unit.owner_lab_id is not None and unit.owner_lab_id not in labs:
+        unit.owner_lab_id = None
+    return labs.get(unit.owner_lab_id) if unit.owner_lab_id is not None else None
 
 
 def _hand_over(model, unit, lab, keep_usd: float) -> None:

@@ -27,6 +27,14 @@ def date_problem(text: object) -> str | None:
     return None
 
 
+def check_date(text: str) -> str:
+    """``text`` if it is a valid date, else ValueError naming what is allowed (for pydantic validators)."""
+    problem = date_problem(text)
+    if problem:
+        raise ValueError(problem)
+    return text
+
+
 def month_number(date: str) -> int:
     """``YYYY-MM`` as a month count (year x 12 + month - 1)."""
     year, month = date.split("-")

@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 
 from ecosystem.reference import default, read_table
 from sim.scenario.base import Strict
-from sim.scenario.calendar import date_problem
+from sim.scenario.calendar import check_date
 
 DEFAULT_GENERATIONS = ("V100", "A100-80GB", "H100-SXM", "H200", "B200")
 
@@ -73,10 +73,7 @@ class Progress(Strict):
     @field_validator("base_date", "serving_reference_date")
     @classmethod
     def _date(cls, v: str) -> str:
-        problem = date_problem(v)
-        if problem:
-            raise ValueError(problem)
-        return v
+        return check_date(v)
 
 
 class Experts(Strict):

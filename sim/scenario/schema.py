@@ -4,7 +4,8 @@ A scenario is declared by its actors' initial conditions, its market parameters,
 Defaults are the ``baseline`` preset's values; published figures come from ``data/reference/defaults.csv`` through
 ``ecosystem.reference`` (the field descriptions name the row). An invalid scenario gets one message per problem naming
 the field, the value and what is allowed (``ScenarioError.problems``, see ``sim.scenario.errors``). YAML in and out:
-``sim.scenario.yaml_io``; the bundled presets: ``sim.scenario.presets``.
+``sim.scenario.yaml_io``; the bundled presets: ``sim.scenario.presets``. Over 400 lines because it is the one place a
+reader finds every field of a scenario; the calendar mechanisms' sections live in ``sim.scenario.calendar_mechanisms``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ecosystem.reference import default, hardware_catalog
 from sim.scenario.base import Strict as _Strict
-from sim.scenario.calendar import DEFAULT_START_DATE, date_problem, month_of_date
+from sim.scenario.calendar import DEFAULT_START_DATE, check_date, date_problem, month_of_date
 from sim.scenario.calendar_mechanisms import Capital, Experts, Generations, PostTraining, Products, Progress
 from sim.scenario.errors import ScenarioError, format_error, validate_mapping
 
@@ -306,10 +307,7 @@ class Scenario(_Strict):
     @field_validator("start_date")
     @classmethod
     def _start_date(cls, v: str) -> str:
-        problem = date_problem(v)
-        if problem:
-            raise ValueError(problem)
-        return v
+        return check_date(v)
 
     @model_validator(mode="after")
     def _dated_events(self) -> Scenario:
