@@ -32,6 +32,7 @@ CATEGORIES = (
     "carbon_tax",          # cloud hosts -> regulator (outside)
     "gpu_capex",           # cloud hosts -> hardware vendors (outside)
     "audit_fine",          # model trainers -> regulator (outside)
+    "first_party_transfer",  # a lab's own API or app -> the lab (its surplus cash, sim.markets.first_party)
 )
 _CODE = {c: i for i, c in enumerate(CATEGORIES)}
 

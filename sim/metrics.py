@@ -18,6 +18,7 @@ from sim.month import Month
 
 METRICS: dict[str, str] = {
     "step": "month index (0 = after set-up)",
+    "date": "calendar month of the row (YYYY-MM): the scenario's start_date + step months",
     "gpu_price_usd_per_hour": "capacity-weighted mean rental price of a GPU-hour across clouds (USD per GPU-hour)",
     "gpu_price_h100_equiv_usd_per_hour": "market price of an H100-SXM's worth of peak FLOP/s for an hour (USD)",
     "gpu_utilization": "GPU-hours sold / GPU-hours available this month (0-1)",
@@ -65,9 +66,27 @@ METRICS: dict[str, str] = {
     "n_apps": "app developers alive, launched or not (count)",
     "outside_inflow_usd": "money entering the chain from the outside world this month (USD)",
     "outside_outflow_usd": "money leaving the chain to the outside world this month (USD)",
+    # calendar-time figures (issue 11)
+    "frontier_train_flops": "largest physical training compute of any model released so far (FLOP)",
+    "frontier_run_cost_usd": "cost of that run: compute at the price paid plus its human data (USD)",
+    "models_over_1e25_flops": "models released so far trained with at least 1e25 FLOP (count, cumulative)",
+    "price_at_gpt4_level_usd_per_mtok": "cheapest API price among live providers hosting a model at least as capable "
+    "as GPT-4 (capability_thresholds.csv) (USD per 1M tokens); NaN before one is served",
+    "price_at_gpt35_level_usd_per_mtok": "the same at GPT-3.5 level (USD per 1M tokens); NaN before one is served",
+    "lab_revenue_max_usd": "monthly revenue of the largest lab, all sources: licences, its own API's sales to other "
+    "apps and its own app's subscriptions (USD)",
+    "gpu_capex_usd": "clouds' spend on accelerators this month (USD)",
+    "investment_usd": "investors' funding rounds to labs this month (USD)",
+    "open_weights_token_share": "share of API tokens served by open-weights models this month (0-1); NaN without tokens",
+    "expert_label_spend_usd": "labs' payments to expert-feedback vendors this month (USD)",
+    "expert_label_share": "expert feedback's share of labs' human-data spend this month (0-1); NaN without spend",
+    "labellers_revenue_usd": "labelling vendors' revenue this month, both tiers (USD); equals label_spend_usd",
+    "expert_wages_usd": "wages paid to experts this month (USD)",
 }
 METRIC_COLUMNS: tuple[str, ...] = tuple(METRICS)
-NAN_WHEN_MISSING = ("deployed_bias", "api_price_usd_per_mtok")  # undefined without tokens served
+NAN_WHEN_MISSING = ("deployed_bias", "api_price_usd_per_mtok", "price_at_gpt4_level_usd_per_mtok",
+                    "price_at_gpt35_level_usd_per_mtok", "open_weights_token_share", "expert_label_share",
+                    "frontier_run_cost_usd")  # undefined without tokens served, labels bought or a model
 
 
 def record(model, month: Month) -> None:
@@ -109,11 +128,44 @@ def record(model, month: Month) -> None:
     m["best_model_quality"] = max((mdl.quality for mdl in offered), default=0.0)
     m["best_model_params"] = max((mdl.params for mdl in offered), default=0.0)
     m["audits_passed"], m["audits_failed"] = model.audits_passed, model.audits_failed
+    model.best_quality_on_offer = m["best_model_quality"]
+    _calendar_metrics(model, month, providers)
     m["outside_inflow_usd"], m["outside_outflow_usd"] = model.ledger.outside_in, model.ledger.outside_out
     for key in METRIC_COLUMNS:
         m.setdefault(key, float("nan") if key in NAN_WHEN_MISSING else 0.0)
     m["step"] = step
+    m["date"] = model.date
     model.datacollector.collect(model)
     if model.collect_agents:
         ids = np.fromiter((a.unique_id for a in model.agents), dtype=np.int64, count=len(model.agents))
         model.agent_frames.append((step, ids, model.ledger.cash[ids].copy()))
+
+
+def _calendar_metrics(model, month: Month, providers) -> None:
+    """The calendar-time columns: frontier compute and cost, prices at fixed capability, lab revenue, tiers."""
+    m = month.metrics
+    registry = model.models_registry
+    if registry:
+        frontier = max(registry, key=lambda mdl: mdl.train_flops)
+        m["frontier_train_flops"] = float(frontier.train_flops)
+        m["frontier_run_cost_usd"] = float(frontier.run_cost_usd)
+        m["models_over_1e25_flops"] = sum(1 for mdl in registry if mdl.train_flops >= 1e25)
+    live = [p for p in providers if p.live and p.hosted.deployable and p.price_usd_per_mtok == p.price_usd_per_mtok]
+    for cap, col in (("gpt4", "price_at_gpt4_level_usd_per_mtok"), ("gpt35", "price_at_gpt35_level_usd_per_mtok")):
+        q = model.capability_quality[cap]
+        prices = [p.price_usd_per_mtok for p in live if p.hosted.quality >= q]
+        if prices:
+            m[col] = float(min(prices))
+    labs = model.agents_of(ModelTrainer)
+    if labs:
+        m["lab_revenue_max_usd"] = float(max(lab.revenue_usd + lab.first_party_revenue_usd for lab in labs))
+    tokens = month.tokens_by_provider
+    total = sum(tokens.values())
+    if total > 0:
+        by_id = {p.unique_id: p for p in providers}
+        ow = sum(v for pid, v in tokens.items() if pid in by_id and by_id[pid].hosted is not None
+                 and by_id[pid].hosted.strategy == "open_weights")
+        m["open_weights_token_share"] = ow / total
+    spend = m.get("label_spend_usd", 0.0)
+    m["expert_label_share"] = m.get("expert_label_spend_usd", 0.0) / spend if spend > 0 else float("nan")
+    m["labellers_revenue_usd"] = spend

@@ -29,11 +29,13 @@ from ecosystem.formulas import scaling
 from sim import metrics, policy
 from sim.actors import AppDeveloper, CloudHost, DataLabeller, ModelTrainer, ServiceProvider, TrainedModel
 from sim.ledger import OUTSIDE, Ledger
-from sim.markets import end_users, firms, gpu_hours, labels, licences
+from sim.markets import capital, end_users, first_party, firms, generations, gpu_hours, labels, licences
 from sim.metrics import METRIC_COLUMNS
 from sim.month import Month
 from sim.optimisation import Optimiser
+from sim.progress import capability_ids, serving_divisor, threshold_quality
 from sim.scenario import STRATEGIES, Scenario
+from sim.scenario.calendar import step_date
 
 
 @lru_cache(maxsize=4096)
@@ -76,7 +78,14 @@ class ChainModel(mesa.Model):
         self.audits_passed = 0
         self.audits_failed = 0
         self.month = Month(t=0)
+        self.date = scenario.start_date  # the date of the row the current month produces
+        self.serving_divisor = serving_divisor(scenario, self.date)
+        self.capability_quality = {c: threshold_quality(scenario, c, self.fit) for c in capability_ids()}
+        self.best_quality_on_offer = 0.0
+        self.unlocked_at: dict[str, int] = {}  # category -> month its capability threshold was reached
+        self.label_prices_by_tier: dict[str, float] = {}
         self._build_population()
+        generations.set_up(self)
         self.datacollector = mesa.DataCollector(
             model_reporters={c: (lambda m, c=c: m.month.metrics[c]) for c in METRIC_COLUMNS}
         )
@@ -96,10 +105,14 @@ class ChainModel(mesa.Model):
                 a = DataLabeller(self, region, lab.workers_per_vendor, lab.hours_per_worker_month, lab.vendor_margin)
                 a.set_wage(sc.policy.wage_floor_usd_per_hour)
                 self.fund(a, lab.capital_usd)
+        if lab.experts is not None:
+            self._build_experts(lab.experts, lab.regions[0])
         mix = sc.trainers.strategy_mix
         for strategy, n in zip(STRATEGIES, _apportion(sc.trainers.count, [getattr(mix, s) for s in STRATEGIES])):
             for _ in range(n):
-                self.fund(ModelTrainer(self, strategy, sc.trainers), sc.trainers.capital_usd)
+                trainer = ModelTrainer(self, strategy, sc.trainers)
+                self.fund(trainer, sc.trainers.capital_usd)
+                first_party.attach(self, trainer)
         fleet = list(sc.clouds.fleet.items())
         for i in range(sc.clouds.count):
             hw, gpus = fleet[i % len(fleet)]
@@ -112,6 +125,17 @@ class ChainModel(mesa.Model):
             for _ in range(n):
                 self.fund(AppDeveloper(self, cat), sc.apps.capital_usd)
 
+    def _build_experts(self, ex, region) -> None:
+        """Expert-feedback vendors: wages, throughput, accuracy and bias of the ``labellers.experts`` tier."""
+        tier = region.model_copy(update={"name": "experts", "wage_usd_per_hour": ex.wage_usd_per_hour,
+                                         "living_wage_usd_per_hour": region.living_wage_usd_per_hour,
+                                         "labels_per_hour": ex.labels_per_hour, "accuracy": ex.accuracy,
+                                         "bias": ex.bias})
+        for _ in range(ex.count):
+            v = DataLabeller(self, tier, ex.workers_per_vendor, ex.hours_per_worker_month, ex.vendor_margin,
+                             tier="expert")
+            self.fund(v, ex.capital_usd)
+
     # ---- what the stages and agents share --------------------------------------------------------------------------
 
     def optimal_allocation(self, flops: float, fit: str) -> scaling.OptimalAllocation:
@@ -122,8 +146,12 @@ class ChainModel(mesa.Model):
         return self.agents_by_type.get(cls, mesa.agent.AgentSet([], random=self.random))
 
     def event(self, kind: str, agent_id: int, agent_type: str, detail: str) -> None:
-        self.events.append({"step": int(self.steps), "kind": kind, "agent_id": int(agent_id),
+        self.events.append({"step": int(self.steps), "date": self.date, "kind": kind, "agent_id": int(agent_id),
                             "agent_type": agent_type, "detail": detail})
+
+    def run_date(self, step: int) -> str:
+        """The date of the month a run started at model step ``step``."""
+        return step_date(self.scenario.start_date, int(step))
 
     def new_model_id(self) -> int:
         self.next_model_id += 1
@@ -133,11 +161,15 @@ class ChainModel(mesa.Model):
 
     def step(self) -> None:
         month = self.month = Month.begin(int(self.steps))
+        self.date = step_date(self.scenario.start_date, month.t)  # Mesa counts steps from 1
+        self.serving_divisor = serving_divisor(self.scenario, self.date)
         self.ledger.begin_step(month.t)
         self.agents.do("reset_month")
-        policy.shocks_and_policies(self, month)                   # 1
+        generations.new_month(self, month)                        # 1 (newest hardware, retirements)
+        policy.shocks_and_policies(self, month)
         labels.plan_runs_and_buy_labels(self, month)              # 2
-        end_users.apps_and_end_users(self, month)                 # 3 (apps choose providers in api_tokens)
+        end_users.unlock_categories(self, month)                  # 3 (apps choose providers in api_tokens)
+        end_users.apps_and_end_users(self, month)
         gpu_hours.clear(self, month)                              # 4
         end_users.pay_subscriptions_and_tokens(self, month)       # 5
         licences.pay_licences(self, month)
@@ -145,6 +177,9 @@ class ChainModel(mesa.Model):
         licences.release_models(self, month)                      # 6 (audits in policy)
         licences.providers_choose_and_price(self, month)          # 7
         gpu_hours.reprice_and_invest(self, month)
+        first_party.settle(self, month)                           # labs' own products hand over their profits
+        capital.record_revenue(self, month)
+        capital.funding_rounds(self, month)                       # investors fund labs by revenue and standing
         firms.pay_staff(self, month)
         firms.exits_and_entries(self, month)
         metrics.record(self, month)

@@ -1,5 +1,5 @@
 """Shocks and policies: hardware progress (the same FLOP/s costs less every month), scheduled GPU-price and demand
-shocks, an outside lab's open-weights release, and the bias audit (pass, block or fine) of every model released
+shocks (at a month index or a date), an outside lab's open-weights release, and the bias audit (pass, block or fine) of every model released
 while a mandate holds. The wage floor applies when labellers are set up (``DataLabeller.set_wage``) and the carbon
 price when clouds pay for energy (``sim.markets.gpu_hours``)."""
 
@@ -18,7 +18,7 @@ def shocks_and_policies(model, month: Month) -> None:
     if doubling:  # hardware progress: the same FLOP/s costs less to rent and to buy every month
         model.agents_of(CloudHost).do("scale_prices", 2.0 ** (-1.0 / (12.0 * doubling)))
     for shock in sc.shocks:
-        if shock.month != t:
+        if sc.event_month(shock.month, shock.at) != t:
             continue
         if shock.kind == "gpu_price":
             model.agents_of(CloudHost).do("scale_prices", 1.0 + shock.change)
@@ -26,7 +26,8 @@ def shocks_and_policies(model, month: Month) -> None:
             model.demand_multiplier *= 1.0 + shock.change
         model.event("shock", OUTSIDE, "outside", f"{shock.kind} {shock.change:+.0%}")
     ow = sc.policy.open_weights_release
-    if ow.month is not None and ow.month == t:
+    ow_month = sc.event_month(ow.month, ow.at)
+    if ow_month is not None and ow_month == t:
         _release_open_weights(model, month, ow)
 
 
@@ -50,7 +51,7 @@ def audit(model, month: Month, trained: TrainedModel, lab) -> None:
     """The bias audit of a released model while the mandate holds: pass, or block / fine; a failing lab aggregates
     its next run's labels more carefully. ``lab`` is None for the outside world's models (never fined)."""
     rule = model.scenario.policy.bias_audit
-    if not rule.enabled or month.t < rule.start_month:
+    if not rule.enabled or month.t < model.scenario.event_month(rule.start_month, rule.start_at):
         return
     trained.audit_passed = trained.bias <= rule.threshold
     owner_id = lab.unique_id if lab is not None else OUTSIDE

@@ -18,6 +18,12 @@ class AppDeveloper(ChainAgent):
         self.provider_id: int | None = None
         self.users = 0.0
         self.price_usd_per_month = 0.0
+        self.owner_lab_id: int | None = None  # a lab's own chat app (``sim.markets.first_party``)
+        self.api_bill_usd = 0.0  # this month
+
+    def reset_month(self) -> None:
+        super().reset_month()
+        self.api_bill_usd = 0.0
 
     def launch(self) -> None:
         self.launched = True

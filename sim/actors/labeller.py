@@ -10,8 +10,10 @@ class DataLabeller(ChainAgent):
 
     agent_type = "labeller"
 
-    def __init__(self, model, region, workers: int, hours_per_worker_month: float, margin: float) -> None:
+    def __init__(self, model, region, workers: int, hours_per_worker_month: float, margin: float,
+                 tier: str = "crowd") -> None:
         super().__init__(model)
+        self.tier = tier  # "crowd" or "expert" (``sim.markets.labels``)
         self.region = region.name
         self.base_wage_usd_per_hour = region.wage_usd_per_hour
         self.living_wage_usd_per_hour = region.living_wage_usd_per_hour
@@ -24,10 +26,12 @@ class DataLabeller(ChainAgent):
         self.wage_usd_per_hour = region.wage_usd_per_hour
         self.labels_sold = 0.0
         self.hours_worked = 0.0  # this month
+        self.labels_sold_month = 0.0
 
     def reset_month(self) -> None:
         super().reset_month()
         self.hours_worked = 0.0
+        self.labels_sold_month = 0.0
 
     def set_wage(self, floor_usd_per_hour: float | None) -> None:
         self.wage_usd_per_hour = max(self.base_wage_usd_per_hour, floor_usd_per_hour or 0.0)
@@ -44,6 +48,7 @@ class DataLabeller(ChainAgent):
         """Record a month's sale; returns the worker-hours it took."""
         hours = labels / self.labels_per_hour
         self.labels_sold += labels
+        self.labels_sold_month += labels
         self.hours_worked += hours
         self.revenue_usd += revenue_usd
         return hours

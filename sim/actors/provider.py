@@ -23,6 +23,7 @@ class ServiceProvider(ChainAgent):
         self.cost_usd_per_mtok = float("nan")
         self.tokens_served = 0.0
         self.tokens_demanded = 0.0
+        self.owner_lab_id: int | None = None  # a lab's first-party API (``sim.markets.first_party``)
 
     @property
     def live(self) -> bool:

@@ -22,6 +22,11 @@ class TrainingRun:
     labels_bought: float = 0.0
     label_bias_sum: float = 0.0  # sum over labels bought of their vendor's bias
     label_error_sum: float = 0.0  # sum over labels bought of their vendor's error rate
+    expert_labels_wanted: float = 0.0  # expert-feedback items (``labellers.experts``)
+    expert_labels_bought: float = 0.0
+    expert_bias_sum: float = 0.0
+    expert_error_sum: float = 0.0
+    spend_usd: float = 0.0  # compute and human data paid so far
 
     @property
     def finished(self) -> bool:
@@ -51,3 +56,4 @@ class TrainedModel:
     audit_passed: bool | None = None
     deployable: bool = True
     tokens_served: float = 0.0
+    run_cost_usd: float = float("nan")  # compute at the price paid plus its labels

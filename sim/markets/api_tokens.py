@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.markets.clearing import group_sum, logit_choice
+from sim.markets.first_party import own_provider_index
 
 RECHOOSE_PROBABILITY = 0.15  # chance a launched app reconsiders its provider in a month
 
@@ -34,6 +35,12 @@ def apps_choose_providers(model, apps: list, providers: list) -> tuple[np.ndarra
         chosen = cand[np.arange(n), logit_choice(rng, util)]
         current[rechoose] = chosen
     live = launched | new
+    if model.scenario.trainers.products.first_party:  # a lab's own app uses the lab's API, once it is live
+        own = own_provider_index(apps, prov_ids, providers)
+        owned = np.array([a.owner_lab_id is not None for a in apps])
+        current = np.where(owned, own, current)
+        live = np.where(owned, own >= 0, live)
+        new = np.where(owned, (own >= 0) & ~launched, new)
     for i in np.flatnonzero(new):
         apps[i].launch()
     return live, current, prov_ids, prov_q, prov_price

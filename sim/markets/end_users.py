@@ -19,6 +19,11 @@ from sim.month import AppOrders, Month
 def category_potential_users(model, category: str, t: int) -> float:
     """End users who could adopt ``category`` at month ``t`` (growth, its ceiling and demand shocks)."""
     d = model.scenario.market.demand[category]
+    if d.unlock_capability is not None:  # users start to grow once a model on offer is capable enough
+        unlocked = model.unlocked_at.get(category)
+        if unlocked is None:
+            return 0.0
+        t = t - unlocked
     grown = (1.0 + d.growth_per_month * model.scenario.market.demand_growth_multiplier) ** t
     if d.saturation_users is not None and d.saturation_users > d.potential_users:
         # logistic: starts growing at the given rate and levels off at the ceiling
@@ -27,6 +32,25 @@ def category_potential_users(model, category: str, t: int) -> float:
     else:
         potential = d.potential_users * grown
     return potential * model.demand_multiplier
+
+
+def tokens_per_user_month(model, category: str, t: int) -> float:
+    """Tokens a user of ``category`` uses in month ``t`` (growing by ``tokens_per_user_growth_per_year``)."""
+    d = model.scenario.market.demand[category]
+    if d.tokens_per_user_growth_per_year == 0:
+        return d.tokens_per_user_month
+    return d.tokens_per_user_month * (1.0 + d.tokens_per_user_growth_per_year) ** (t / 12.0)
+
+
+def unlock_categories(model, month: Month) -> None:
+    """Record the month each category's capability threshold is first reached by a model on offer."""
+    for c in model.categories:
+        d = model.scenario.market.demand[c]
+        if d.unlock_capability is None or c in model.unlocked_at:
+            continue
+        if model.best_quality_on_offer >= model.capability_quality[d.unlock_capability]:
+            model.unlocked_at[c] = month.t
+            model.event("category_unlocked", OUTSIDE, "outside", f"{c}: {d.unlock_capability} level reached")
 
 
 def apps_and_end_users(model, month: Month) -> None:
@@ -45,7 +69,7 @@ def apps_and_end_users(model, month: Month) -> None:
     live, current, prov_ids, prov_q, prov_price = apps_choose_providers(model, apps, providers)
     cats = np.array([model.category_code[a.category] for a in apps])
     users = np.array([a.users for a in apps])
-    tpu = np.array([sc.market.demand[c].tokens_per_user_month for c in model.categories])[cats]
+    tpu = np.array([tokens_per_user_month(model, c, month.t) for c in model.categories])[cats]
     api_price = np.where(current >= 0, prov_price[np.maximum(current, 0)], np.nan)
     quality = np.where(current >= 0, prov_q[np.maximum(current, 0)], 0.0)
     price = (tpu * api_price / 1e6 + sc.apps.overhead_usd_per_user_month) * (1.0 + sc.apps.app_margin)
@@ -110,6 +134,7 @@ def pay_subscriptions_and_tokens(model, month: Month) -> None:
     for i, a in enumerate(apps):
         a.revenue_usd += spend[i]
         a.cost_usd += api_bill[i] + overhead[i]
+        a.api_bill_usd = float(api_bill[i])
     prov_rev = group_sum(current[has], api_bill[has], len(orders.prov_ids))
     for i, p in enumerate(orders.providers):
         p.revenue_usd += float(prov_rev[i])

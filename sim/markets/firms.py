@@ -10,6 +10,7 @@ import numpy as np
 
 from sim.actors import AppDeveloper, ModelTrainer, ServiceProvider
 from sim.ledger import OUTSIDE
+from sim.markets import first_party
 from sim.month import Month
 from sim.scenario import STRATEGIES
 
@@ -70,7 +71,9 @@ def exits_and_entries(model, month: Month) -> None:
 
 def _entrant(model, cls, cfg):
     if cls is ModelTrainer:
-        return ModelTrainer(model, STRATEGIES[int(model.rng.integers(0, len(STRATEGIES)))], cfg)
+        lab = ModelTrainer(model, STRATEGIES[int(model.rng.integers(0, len(STRATEGIES)))], cfg)
+        first_party.attach(model, lab)
+        return lab
     if cls is ServiceProvider:
         return ServiceProvider(model, cfg)
     cats = model.categories

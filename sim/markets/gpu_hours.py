@@ -50,7 +50,7 @@ def clear(model, month: Month) -> None:
     n_train = len(buyers)
     for p in model.agents_of(ServiceProvider):
         if p.hosted is not None and p.tokens_demanded > 0:
-            flops = p.tokens_demanded * 2.0 * p.hosted.serving_params
+            flops = p.tokens_demanded * 2.0 * p.hosted.serving_params / model.serving_divisor
             peak_s = flops / (p.serving_efficiency * p.target_utilization)
             buyers.append(p)
             qty_pflop_h.append(peak_s / 3600.0 / 1e15)
@@ -87,6 +87,7 @@ def clear(model, month: Month) -> None:
         b.cost_usd += float(spend_by_buyer[i])
         if i < n_train:
             b.run.flops_done += peak_pflop_h_by_buyer[i] * 1e15 * 3600.0 * b.run.mfu
+            b.run.spend_usd += float(spend_by_buyer[i])
         else:
             b.tokens_served = b.tokens_demanded * fill
     m["gpu_hours_training"] = float(gpu_hours[train].sum())
@@ -113,4 +114,5 @@ def pay_energy_and_carbon(model, month: Month) -> None:
 
 
 def reprice_and_invest(model, month: Month) -> None:
-    model.agents_of(CloudHost).do("reprice_and_invest", month.t, model.scenario.market)
+    model.agents_of(CloudHost).do("reprice_and_invest", month.t, model.scenario.market,
+                                  model.scenario.policy.carbon_price_usd_per_tco2)

@@ -50,8 +50,10 @@ def providers_choose_and_price(model, month: Month) -> None:
     gpu_price = equivalent_gpu_price(model, REFERENCE_SERVING_HW)
     eff = sc.providers.serving_efficiency
     util = sc.providers.target_utilization
+    divisor = model.serving_divisor
+    # serving cost is linear in active parameters: algorithmic progress divides it (``sim.progress``)
     serving = np.array([planner.usd_per_million_tokens(mdl.serving_params, REFERENCE_SERVING_HW, gpu_price, util,
-                                                       eff) for mdl in models])
+                                                       eff) / divisor for mdl in models])
     share = np.array([mdl.licence_share for mdl in models])
     active_n = len(providers.select(lambda p: p.live)) or 1
     markup = sc.market.api_margin / math.sqrt(active_n)
@@ -61,7 +63,8 @@ def providers_choose_and_price(model, month: Month) -> None:
     score = sc.market.logit_quality_weight * quality - sc.market.logit_price_weight * np.log(cost)
     top = np.argsort(-score, kind="stable")[:min(SHORTLIST, len(models))]
     offered = {id(mdl) for mdl in models}
-    choose = [p for p in providers if p.wants_to_choose(offered)]
+    _first_party_hosting(model, providers)
+    choose = [p for p in providers if p.owner_lab_id is None and p.wants_to_choose(offered)]
     if choose:
         picks = logit_choice(model.rng, np.tile(score[top], (len(choose), 1)))
         for p, pick in zip(choose, picks):
@@ -72,7 +75,24 @@ def providers_choose_and_price(model, month: Month) -> None:
         if i is None:  # hosted model withdrawn: the provider chooses again next month
             continue
         p.cost_usd_per_mtok = float(serving[i])
-        p.price_usd_per_mtok = float(cost[i])
+        own = p.owner_lab_id is not None and p.owner_lab_id == p.hosted.owner_id
+        p.price_usd_per_mtok = float(serving[i] * (1.0 + markup)) if own else float(cost[i])
+
+
+def _first_party_hosting(model, providers) -> None:
+    """A lab's own API hosts the lab's current model (none while the lab has no deployable model)."""
+    labs = None
+    for p in providers:
+        if p.owner_lab_id is None:
+            continue
+        if labs is None:
+            labs = {lab.unique_id: lab for lab in model.agents_of(ModelTrainer)}
+        lab = labs.get(p.owner_lab_id)
+        current = lab.current_model if lab is not None else None
+        if current is not None:
+            p.host(current)
+        else:
+            p.hosted = None
 
 
 def pay_licences(model, month: Month) -> None:
@@ -89,7 +109,7 @@ def pay_licences(model, month: Month) -> None:
         tokens_total += p.tokens_served
         weighted_bias += p.tokens_served * mdl.bias
         price_weighted += p.tokens_served * p.price_usd_per_mtok
-        if mdl.owner_id != OUTSIDE and mdl.licence_share > 0:
+        if mdl.owner_id != OUTSIDE and mdl.licence_share > 0 and p.owner_lab_id != mdl.owner_id:
             fee = p.tokens_served * p.price_usd_per_mtok * mdl.licence_share / 1e6
             payer.append(p.unique_id)
             payee.append(mdl.owner_id)

@@ -4,7 +4,8 @@ A scenario is declared by its actors' initial conditions, its market parameters,
 Defaults are the ``baseline`` preset's values; published figures come from ``data/reference/defaults.csv`` through
 ``ecosystem.reference`` (the field descriptions name the row). An invalid scenario gets one message per problem naming
 the field, the value and what is allowed (``ScenarioError.problems``, see ``sim.scenario.errors``). YAML in and out:
-``sim.scenario.yaml_io``; the bundled presets: ``sim.scenario.presets``.
+``sim.scenario.yaml_io``; the bundled presets: ``sim.scenario.presets``. Over 400 lines because it is the one place a
+reader finds every field of a scenario; the calendar mechanisms' sections live in ``sim.scenario.calendar_mechanisms``.
 """
 
 from __future__ import annotations
@@ -12,17 +13,16 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ecosystem.reference import default, hardware_catalog
+from sim.scenario.base import Strict as _Strict
+from sim.scenario.calendar import DEFAULT_START_DATE, check_date, date_problem, month_of_date
+from sim.scenario.calendar_mechanisms import Capital, Experts, Generations, PostTraining, Products, Progress
 from sim.scenario.errors import ScenarioError, format_error, validate_mapping
 
 APP_CATEGORIES = ("chatbot", "writing_tool", "customer_service", "code_assistant")
 STRATEGIES = ("frontier", "open_weights", "efficient")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class Region(_Strict):
@@ -64,6 +64,7 @@ class Labellers(_Strict):
     hours_per_worker_month: float = Field(default=160.0, gt=0, le=744)
     vendor_margin: float = Field(default=0.3, ge=0, le=5, description="label price = wage cost x (1 + margin)")
     regions: list[Region] = Field(default_factory=_default_regions, min_length=1)
+    experts: Experts | None = Field(default=None, description="the expert-feedback tier; null: crowd labels only")
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Labellers:
@@ -128,6 +129,9 @@ class Trainers(_Strict):
     staff_cost_usd_per_month: float = Field(default=1.0e6, ge=0, le=1e12, description="research team, paid outside")
     aggregation: Literal["single", "majority3", "gold"] = Field(default="single",
                                                                 description="label aggregation without a mandate")
+    post_training: PostTraining | None = Field(default=None, description="human data as a share of each run's "
+                                               "budget; null: labels ~ sqrt(params) at the run's start")
+    products: Products = Field(default_factory=Products)
 
     @field_validator("hardware_id")
     @classmethod
@@ -148,6 +152,7 @@ class Clouds(_Strict):
                                            description="assumption (not in the reference tables): industrial tariff")
     price_markup: float = Field(default=1.0, gt=0, le=10,
                                 description="initial price = this x the reference rental price of the hardware")
+    generations: Generations = Field(default_factory=Generations)
 
     @field_validator("fleet")
     @classmethod
@@ -193,6 +198,11 @@ class CategoryDemand(_Strict):
     saturation_users: float | None = Field(default=None, gt=0, le=1e11,
                                            description="ceiling of the potential user base (logistic growth); "
                                            "null for unbounded growth")
+    unlock_capability: Literal["gpt35", "gpt4"] | None = Field(
+        default=None, description="the category's users start to grow once a model on offer reaches this level "
+        "(capability_thresholds.csv); null: from the start")
+    tokens_per_user_growth_per_year: float = Field(default=0.0, ge=0, le=20,
+                                                   description="tokens per user grow by this fraction a year")
 
 
 def _default_demand() -> dict[str, CategoryDemand]:
@@ -251,10 +261,12 @@ class BiasAudit(_Strict):
     fine_usd: float = Field(default=5.0e6, ge=0, le=1e12)
     action: Literal["block", "fine"] = Field(default="block", description="failing models are blocked or fined")
     start_month: int = Field(default=0, ge=0, le=1200)
+    start_at: str | None = Field(default=None, description="YYYY-MM date the mandate starts (instead of start_month)")
 
 
 class OpenWeightsRelease(_Strict):
     month: int | None = Field(default=None, ge=0, le=1200, description="month an outside lab releases open weights")
+    at: str | None = Field(default=None, description="YYYY-MM date of the release (instead of month)")
     params: float = Field(default=7.0e10, gt=1e6, le=1e13)
     tokens: float = Field(default=1.5e13, gt=1e6, le=1e15)
     bias: float = Field(default=0.05, ge=0, le=1)
@@ -268,7 +280,8 @@ class Policy(_Strict):
 
 
 class Shock(_Strict):
-    month: int = Field(ge=0, le=1200)
+    month: int | None = Field(default=None, ge=0, le=1200, description="month index; or give the date as 'at'")
+    at: str | None = Field(default=None, description="YYYY-MM date the shock takes effect (instead of month)")
     kind: Literal["gpu_price", "demand"]
     change: float = Field(gt=-1.0, le=10.0, description="fractional change, e.g. -0.5 halves the price")
 
@@ -276,6 +289,7 @@ class Shock(_Strict):
 class Scenario(_Strict):
     name: str = "custom"
     question: str = ""
+    start_date: str = Field(default=DEFAULT_START_DATE, description="YYYY-MM date of step 0")
     horizon_months: int = Field(default=72, ge=1, le=600)
     seed: int = Field(default=42, ge=0, le=2**32 - 1)
     scaling_fit: Literal["epoch", "hoffmann"] = "epoch"
@@ -287,6 +301,40 @@ class Scenario(_Strict):
     market: Market = Field(default_factory=Market)
     policy: Policy = Field(default_factory=Policy)
     shocks: list[Shock] = Field(default_factory=list)
+    capital: Capital = Field(default_factory=Capital)
+    progress: Progress = Field(default_factory=Progress)
+
+    @field_validator("start_date")
+    @classmethod
+    def _start_date(cls, v: str) -> str:
+        return check_date(v)
+
+    @model_validator(mode="after")
+    def _dated_events(self) -> Scenario:
+        """Events given ``at`` a date: the date is valid, after ``start_date``, and not given with a month too."""
+        events = [(f"shocks.{i}", s, "month") for i, s in enumerate(self.shocks)]
+        events += [("policy.open_weights_release", self.policy.open_weights_release, "month"),
+                   ("policy.bias_audit", self.policy.bias_audit, "start_month")]
+        for where, ev, month_field in events:
+            at_field = "start_at" if month_field == "start_month" else "at"
+            at = getattr(ev, at_field)
+            if at is None:
+                if where.startswith("shocks") and ev.month is None:
+                    raise ValueError(f"{where}: neither month nor at is given; allowed: one of them")
+                continue
+            problem = date_problem(at)
+            if problem:
+                raise ValueError(f"{where}.{at_field}: {problem}")
+            if where.startswith("shocks") and ev.month is not None:
+                raise ValueError(f"{where}: both month ({ev.month}) and at ({at!r}) are given; allowed: one of them")
+            if month_of_date(self.start_date, at) < 1:
+                raise ValueError(f"{where}.{at_field}: {at!r} is not after start_date {self.start_date!r}; "
+                                 f"allowed: a date after the start")
+        return self
+
+    def event_month(self, month: int | None, at: str | None) -> int | None:
+        """The month index of an event given by month index or by date (``sim.scenario.calendar``)."""
+        return month_of_date(self.start_date, at) if at is not None else month
 
     # ---- YAML and overrides ---------------------------------------------------------------------------------------
 
@@ -324,6 +372,10 @@ def _collect_numeric(model_cls: type[BaseModel], prefix: str, out: dict, values:
         if sub is not None and isinstance(value, dict):
             _collect_numeric(sub, path + ".", out, value)
             continue
+        optional = _optional_submodel(ann)
+        if optional is not None and value is None:  # an optional section (off by default): its fields' defaults
+            _collect_numeric(optional, path + ".", out, optional().model_dump(mode="python"))
+            continue
         if isinstance(value, dict) and name == "demand":
             for cat, cat_values in value.items():
                 _collect_numeric(CategoryDemand, f"{path}.{cat}.", out, cat_values)
@@ -350,6 +402,13 @@ def _collect_numeric(model_cls: type[BaseModel], prefix: str, out: dict, values:
 def _submodel(annotation: Any) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
+    return None
+
+
+def _optional_submodel(annotation: Any) -> type[BaseModel] | None:
+    args = [a for a in getattr(annotation, "__args__", ()) if a is not type(None)]
+    if len(args) == 1 and type(None) in getattr(annotation, "__args__", ()):
+        return _submodel(args[0])
     return None
 
 

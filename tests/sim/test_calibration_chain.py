@@ -97,10 +97,14 @@ def test_the_command_reports_problems_on_stderr_and_exits_2(tmp_path, capsys):
     assert cli.main(parser.parse_args([unknown, "--out", str(tmp_path / "o"), "--quiet"])) == 2
     assert "parameters.market.no_such_field: not a numeric field of the scenario" in capsys.readouterr().err
 
-    # the published targets name metrics today's model does not have yet
-    published = write_spec(tmp_path, targets="data/reference/calibration_targets.csv")
-    assert cli.main(parser.parse_args([published, "--out", str(tmp_path / "o"), "--quiet"])) == 2
-    assert "targets: metric 'frontier_train_flops' is not a column of the model's metrics" in capsys.readouterr().err
+    # a target naming a metric the model does not have
+    bad = tmp_path / "bad_targets.csv"
+    bad.write_text("metric,date,value,low,high,unit,how_measured,source\n"
+                   "no_such_metric,2021-06,1,0.5,2,count,x,test\n"
+                   "app_users,2021-06,1,0.5,2,users,x,test\n", encoding="utf-8")
+    missing = write_spec(tmp_path, targets=str(bad))
+    assert cli.main(parser.parse_args([missing, "--out", str(tmp_path / "o"), "--quiet"])) == 2
+    assert "targets: metric 'no_such_metric' is not a column of the model's metrics" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 
 
