@@ -34,6 +34,11 @@ CATEGORIES = (
     "audit_fine",          # model trainers -> regulator (outside)
 )
 _CODE = {c: i for i, c in enumerate(CATEGORIES)}
+_INF = float("inf")
+
+
+class PaymentError(ValueError):
+    """A payment whose amount is negative, NaN or infinite: refused, naming payer, payee and category."""
 
 
 class Ledger:
@@ -67,14 +72,21 @@ class Ledger:
     def balance(self, agent_id: int) -> float:
         return float(self.cash[agent_id])
 
+    def _describe(self, payer: int, payee: int, amount_usd: float, category: str) -> str:
+        def who(party: int) -> str:
+            return OUTSIDE_TYPE if party == OUTSIDE else f"{self.types[party] or 'agent'} {party}"
+
+        return (f"payment refused: {category} from {who(payer)} to {who(payee)} of {amount_usd} USD at month "
+                f"{self.step}; allowed: a finite amount >= 0")
+
     # ---- payments -----------------------------------------------------------------------------------------------
 
     def pay(self, payer: int, payee: int, amount_usd: float, category: str) -> None:
         """One payment; amount must be >= 0 (zero payments are not recorded)."""
-        if not amount_usd > 0.0:
-            if amount_usd < 0.0 or amount_usd != amount_usd:
-                raise ValueError(f"payment amount must be finite and >= 0, got {amount_usd} ({category})")
-            return
+        if not 0.0 < amount_usd < _INF:
+            if amount_usd == 0.0:
+                return
+            raise PaymentError(self._describe(payer, payee, amount_usd, category))
         for party in (payer, payee):
             if party != OUTSIDE and not self.open[party]:
                 raise ValueError(f"payment to or from a closed or unknown account ({category})")
@@ -94,9 +106,11 @@ class Ledger:
         payees = np.broadcast_to(np.asarray(payees, dtype=np.int64), payers.shape)
         amounts = np.broadcast_to(np.asarray(amounts_usd, dtype=np.float64), payers.shape)
         keep = amounts > 0.0
+        bad = ~(keep | (amounts == 0.0)) | (amounts == _INF)  # negative, NaN or infinite
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise PaymentError(self._describe(int(payers[i]), int(payees[i]), float(amounts[i]), category))
         if not keep.all():
-            if (amounts < 0.0).any() or not np.isfinite(amounts).all():
-                raise ValueError(f"payment amounts must be finite and >= 0 ({category})")
             payers, payees, amounts = payers[keep], payees[keep], amounts[keep]
         if len(amounts) == 0:
             return

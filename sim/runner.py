@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -34,6 +36,7 @@ class RunResult:
     flows: pd.DataFrame
     events: pd.DataFrame
     timings: dict = field(default_factory=dict)
+    error: dict | None = None  # a run that failed: {"month", "stage", "message"}; its frames end at that month
 
     def manifest(self) -> dict:
         versions = {}
@@ -49,11 +52,11 @@ class RunResult:
             "python": platform.python_version(),
             "versions": versions,
             "timings_s": self.timings,
+            **({"status": "failed", "error": self.error} if self.error else {"status": "complete"}),
         }
 
     def write(self, out_dir: str | Path) -> Path:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        out = check_out_dir(out_dir)
         for name in FRAMES:
             getattr(self, name).to_parquet(out / f"{name}.parquet", index=False)
         (out / "manifest.json").write_text(json.dumps(self.manifest(), indent=2))
@@ -65,7 +68,7 @@ class RunResult:
         manifest = json.loads((out / "manifest.json").read_text())
         frames = {name: pd.read_parquet(out / f"{name}.parquet") for name in FRAMES}
         return cls(validate_scenario(manifest["scenario"]), int(manifest["seed"]), timings=manifest["timings_s"],
-                   **frames)
+                   error=manifest.get("error"), **frames)
 
     def summary(self) -> str:
         m = self.metrics
@@ -115,8 +118,13 @@ def run(
         model.agent_frames.clear()
     horizon = scenario.horizon_months
     t1 = time.perf_counter()
+    error = None
     for k in range(horizon):
-        model.step()
+        try:
+            model.step()
+        except Exception as exc:  # keep what was computed up to the month before, name the month and the stage
+            error = {"month": k + 1, "stage": _failing_stage(exc), "message": f"{type(exc).__name__}: {exc}"}
+            break
         if progress is not None:
             progress(k + 1, horizon)
     t2 = time.perf_counter()
@@ -130,7 +138,56 @@ def run(
     )
     result.timings = {"setup_s": t1 - t0, "run_s": t2 - t0, "frames_s": time.perf_counter() - t2,
                       "agent_steps": int(sum(len(ids) for _, ids, _ in model.agent_frames)) or None}
+    if error is not None:
+        result.error = error
+        raise RunFailed(result)
     return result
+
+
+class RunFailed(ValueError):
+    """A run that raised in a month's stage; ``result`` holds the frames of the months before (and ``error``)."""
+
+    def __init__(self, result: RunResult) -> None:
+        self.result = result
+        e = result.error
+        super().__init__(f"run failed at month {e['month']} in stage {e['stage']}: {e['message'].splitlines()[0]}")
+
+
+def _failing_stage(exc: BaseException) -> str:
+    """The stage of ``ChainModel.step`` the exception came from (``module.function``), from its traceback."""
+    tb = exc.__traceback__
+    frames = []
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for i, frame in enumerate(frames):
+        if frame.f_code is ChainModel.step.__code__:
+            if i + 1 < len(frames):
+                inner = frames[i + 1]
+                module = inner.f_globals.get("__name__", "?").removeprefix("sim.")
+                return f"{module}.{inner.f_code.co_name}"
+            return "ChainModel.step"
+    return "unknown"
+
+
+def check_out_dir(out_dir: str | Path) -> Path:
+    """The output directory, created if needed and checked writable before any work (a ``ValueError`` naming it)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutDirError(f"--out: {str(out)!r} is a file; allowed: a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-check-{uuid.uuid4().hex[:8]}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OutDirError(f"--out: {str(out)!r} is not writable ({exc.strerror or exc}); allowed: a directory "
+                          "you can write to") from None
+    return out
+
+
+class OutDirError(ValueError):
+    """An output directory that cannot be written."""
 
 
 def _empty_agents() -> pd.DataFrame:
@@ -159,7 +216,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    result = run(load_scenario(args.scenario), seed=args.seed, months=args.months)
+    scenario = load_scenario(args.scenario)
+    check_out_dir(args.out)  # before any work: a run is never lost to an unwritable --out
+    try:
+        result = run(scenario, seed=args.seed, months=args.months)
+    except RunFailed as failed:
+        out = failed.result.write(args.out)
+        print(f"error: {failed}; months 0 to {failed.result.error['month'] - 1} written to {out} (the error is in "
+              "manifest.json)", file=sys.stderr)
+        return 1
     out = result.write(args.out)
     print(result.summary())
     print(f"  wrote {', '.join(f'{n}.parquet' for n in FRAMES)} and manifest.json to {out}")

@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from sim.runner import FRAMES, RunResult, run
-from sim.scenario import Scenario, ScenarioError, scenario_from_yaml
+from sim.scenario import Scenario, ScenarioError, decode_yaml_bytes, scenario_from_yaml
 
 PROGRESS_DELAY_S = 0.15  # a cached run returns faster than this: no progress bar flashes
 
@@ -155,12 +155,7 @@ def uploads() -> dict[str, str]:
 def add_upload(filename: str, data: bytes) -> tuple[str | None, list[str]]:
     """Validate an uploaded YAML scenario; on success keep it in the session and return (name, [])."""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [f"file: {filename!r} is not UTF-8 text (byte {exc.start}); allowed: a YAML text file"]
-    if len(text) > 1_000_000:
-        return None, [f"file: {filename!r} is {len(text):,} characters; allowed: at most 1,000,000"]
-    try:
+        text = decode_yaml_bytes(data, filename, ScenarioError)
         scenario = scenario_from_yaml(text)
     except ScenarioError as exc:
         return None, exc.problems

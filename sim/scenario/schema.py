@@ -267,6 +267,10 @@ class Policy(_Strict):
     open_weights_release: OpenWeightsRelease = Field(default_factory=OpenWeightsRelease)
 
 
+MAX_SHOCKS = 100  # scheduled shocks in one scenario
+MAX_SHOCK_FACTOR = 1e4  # the shocks of one kind together move a price or demand by at most this factor (or 1/it)
+
+
 class Shock(_Strict):
     month: int = Field(ge=0, le=1200)
     kind: Literal["gpu_price", "demand"]
@@ -286,7 +290,20 @@ class Scenario(_Strict):
     apps: Apps = Field(default_factory=Apps)
     market: Market = Field(default_factory=Market)
     policy: Policy = Field(default_factory=Policy)
-    shocks: list[Shock] = Field(default_factory=list)
+    shocks: list[Shock] = Field(default_factory=list, max_length=MAX_SHOCKS)
+
+    @model_validator(mode="after")
+    def _shocks_compound_within_bounds(self) -> Scenario:
+        # shocks multiply: bound their product per kind so that no price or demand can overflow or vanish
+        for kind in ("gpu_price", "demand"):
+            factor = 1.0
+            for shock in self.shocks:
+                if shock.kind == kind:
+                    factor *= 1.0 + shock.change
+            if not 1.0 / MAX_SHOCK_FACTOR <= factor <= MAX_SHOCK_FACTOR:
+                raise ValueError(f"shocks: the {kind} shocks compound to x{factor:.3g}; allowed: a combined factor "
+                                 f"from x{1 / MAX_SHOCK_FACTOR:g} to x{MAX_SHOCK_FACTOR:g}")
+        return self
 
     # ---- YAML and overrides ---------------------------------------------------------------------------------------
 
