@@ -161,6 +161,16 @@ class Ledger:
         self._cats.append(cats.astype(np.int16))
         self._pending = []
 
+    def pending_rows(self) -> int:
+        """Payments held in memory (not yet taken by ``take_flows``)."""
+        return sum(len(a) for a in self._amounts) + len(self._pending)
+
+    def take_flows(self) -> pd.DataFrame:
+        """The payments held so far as a frame (as ``flows_frame``), forgetting them: for streaming to a file."""
+        frame = self.flows_frame()
+        self._steps, self._payers, self._payees, self._amounts, self._cats = [], [], [], [], []
+        return frame
+
     def flows_frame(self) -> pd.DataFrame:
         """One row per payment: step, payer_id, payer_type, payee_id, payee_type, category, amount_usd."""
         self._flush()
