@@ -224,8 +224,9 @@ class Market(_Strict):
     api_margin: float = Field(default=0.5, ge=0, le=20, description="providers' markup over cost with no rival")
     capacity_lead_time_months: int = Field(default=6, ge=0, le=60)
     gpu_price_performance_doubling_years: float | None = Field(
-        default_factory=lambda: default("gpu_price_performance_doubling_years.ml_gpus"), gt=0, le=100,
-        description="FLOP/s per dollar doubles this often (newer parts); null freezes hardware prices")
+        default_factory=lambda: default("gpu_price_performance_doubling_years.ml_gpus"), ge=0.5, le=100,
+        description="FLOP/s per dollar doubles this often (newer parts); null freezes hardware prices; at least "
+                    "0.5 years, so that 600 months of progress (2^-100) cannot round GPU prices to zero")
     expansion_utilization: float = Field(default=0.85, gt=0, le=1, description="clouds order GPUs above this")
     expansion_share: float = Field(default=0.4, ge=0, le=5, description="fleet growth per order")
     entry_margin: float = Field(default=0.25, ge=0, le=10, description="stage profit margin that attracts entrants")
@@ -268,7 +269,9 @@ class Policy(_Strict):
 
 
 MAX_SHOCKS = 100  # scheduled shocks in one scenario
-MAX_SHOCK_FACTOR = 1e4  # the shocks of one kind together move a price or demand by at most this factor (or 1/it)
+# the shocks of one kind, compounded up to any month, move GPU prices or demand at most by these factors: one
+# +1000% GPU-price shock in effect at most (GPU-hour prices then stay below the planner's 1,000 USD/h)
+SHOCK_FACTOR_BOUNDS = {"gpu_price": (0.01, 11.0), "demand": (1e-4, 1e4)}
 
 
 class Shock(_Strict):
@@ -294,15 +297,15 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _shocks_compound_within_bounds(self) -> Scenario:
-        # shocks multiply: bound their product per kind so that no price or demand can overflow or vanish
-        for kind in ("gpu_price", "demand"):
+        # shocks multiply: bound their running product per kind (in month order) so that no price or demand can
+        # overflow or vanish, and GPU prices stay within what the cost formulas accept
+        for kind, (low, high) in SHOCK_FACTOR_BOUNDS.items():
             factor = 1.0
-            for shock in self.shocks:
-                if shock.kind == kind:
-                    factor *= 1.0 + shock.change
-            if not 1.0 / MAX_SHOCK_FACTOR <= factor <= MAX_SHOCK_FACTOR:
-                raise ValueError(f"shocks: the {kind} shocks compound to x{factor:.3g}; allowed: a combined factor "
-                                 f"from x{1 / MAX_SHOCK_FACTOR:g} to x{MAX_SHOCK_FACTOR:g}")
+            for shock in sorted((s for s in self.shocks if s.kind == kind), key=lambda s: s.month):
+                factor *= 1.0 + shock.change
+                if not low <= factor <= high:
+                    raise ValueError(f"shocks: the {kind} shocks compound to x{factor:.3g} by month {shock.month}; "
+                                     f"allowed: a combined factor from x{low:g} to x{high:g} at any month")
         return self
 
     # ---- YAML and overrides ---------------------------------------------------------------------------------------
