@@ -18,6 +18,9 @@ scheduler=None, resume=False, progress=None) -> SweepSummary``.
 Here: the parent side (resolve, resume, submit batches with a bounded window, store, manifest) and the CLI. The
 worker side is ``sim.experiments.batch``, the executors ``sim.experiments.executors``, the progress bar
 ``sim.experiments.progress``.
+
+(About 420 lines: the parent loop and what guards it, the writer lock, failed runs, the no-worker watch, are one
+sequence that reads best in one file.)
 """
 
 from __future__ import annotations
