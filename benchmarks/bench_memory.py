@@ -77,9 +77,9 @@ def main() -> int:
         print(f"| {name} | ratio {args.months[1]} / {args.months[0]} months | | | | "
               f"{long['peak_rss_mb'] / short['peak_rss_mb']:.2f} (target < 1.25); {growth:,.0f} bytes per extra "
               "agent-step |")
-    results = ROOT / "benchmarks" / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    (results / "memory.json").write_text(json.dumps(out, indent=2))
+    path = ROOT / "benchmarks" / "results" / ("memory_no_entry.json" if args.no_entry else "memory.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=2))
     return 0
 
 
