@@ -42,4 +42,9 @@ page = st.navigation(
         ],
     }
 )
-page.run()
+try:
+    page.run()
+except Exception as exc:  # the last net: a message naming what failed, never a traceback with server paths
+    from dashboard.components import state
+
+    state.run_error(exc)

@@ -35,6 +35,11 @@ CATEGORIES = (
     "first_party_transfer",  # a lab's own API or app -> the lab (its surplus cash, sim.markets.first_party)
 )
 _CODE = {c: i for i, c in enumerate(CATEGORIES)}
+_INF = float("inf")
+
+
+class PaymentError(ValueError):
+    """A payment whose amount is negative, NaN or infinite: refused, naming payer, payee and category."""
 
 
 class Ledger:
@@ -68,14 +73,21 @@ class Ledger:
     def balance(self, agent_id: int) -> float:
         return float(self.cash[agent_id])
 
+    def _describe(self, payer: int, payee: int, amount_usd: float, category: str) -> str:
+        def who(party: int) -> str:
+            return OUTSIDE_TYPE if party == OUTSIDE else f"{self.types[party] or 'agent'} {party}"
+
+        return (f"payment refused: {category} from {who(payer)} to {who(payee)} of {amount_usd} USD at month "
+                f"{self.step}; allowed: a finite amount >= 0")
+
     # ---- payments -----------------------------------------------------------------------------------------------
 
     def pay(self, payer: int, payee: int, amount_usd: float, category: str) -> None:
         """One payment; amount must be >= 0 (zero payments are not recorded)."""
-        if not amount_usd > 0.0:
-            if amount_usd < 0.0 or amount_usd != amount_usd:
-                raise ValueError(f"payment amount must be finite and >= 0, got {amount_usd} ({category})")
-            return
+        if not 0.0 < amount_usd < _INF:
+            if amount_usd == 0.0:
+                return
+            raise PaymentError(self._describe(payer, payee, amount_usd, category))
         for party in (payer, payee):
             if party != OUTSIDE and not self.open[party]:
                 raise ValueError(f"payment to or from a closed or unknown account ({category})")
@@ -95,9 +107,11 @@ class Ledger:
         payees = np.broadcast_to(np.asarray(payees, dtype=np.int64), payers.shape)
         amounts = np.broadcast_to(np.asarray(amounts_usd, dtype=np.float64), payers.shape)
         keep = amounts > 0.0
+        bad = ~(keep | (amounts == 0.0)) | (amounts == _INF)  # negative, NaN or infinite
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise PaymentError(self._describe(int(payers[i]), int(payees[i]), float(amounts[i]), category))
         if not keep.all():
-            if (amounts < 0.0).any() or not np.isfinite(amounts).all():
-                raise ValueError(f"payment amounts must be finite and >= 0 ({category})")
             payers, payees, amounts = payers[keep], payees[keep], amounts[keep]
         if len(amounts) == 0:
             return
@@ -147,6 +161,16 @@ class Ledger:
         self._amounts.append(amounts.astype(np.float64))
         self._cats.append(cats.astype(np.int16))
         self._pending = []
+
+    def pending_rows(self) -> int:
+        """Payments held in memory (not yet taken by ``take_flows``)."""
+        return sum(len(a) for a in self._amounts) + len(self._pending)
+
+    def take_flows(self) -> pd.DataFrame:
+        """The payments held so far as a frame (as ``flows_frame``), forgetting them: for streaming to a file."""
+        frame = self.flows_frame()
+        self._steps, self._payers, self._payees, self._amounts, self._cats = [], [], [], [], []
+        return frame
 
     def flows_frame(self) -> pd.DataFrame:
         """One row per payment: step, payer_id, payer_type, payee_id, payee_type, category, amount_usd."""

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -15,6 +18,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from sim.ledger import Ledger
 from sim.model import ChainModel
 from sim.scenario import Scenario, load_scenario, validate_scenario
 
@@ -34,6 +38,8 @@ class RunResult:
     flows: pd.DataFrame
     events: pd.DataFrame
     timings: dict = field(default_factory=dict)
+    error: dict | None = None  # a run that failed: {"month", "stage", "message"}; its frames end at that month
+    frames_on_disk: Path | None = None  # a streamed run: agents and flows are already written there
 
     def manifest(self) -> dict:
         versions = {}
@@ -49,13 +55,15 @@ class RunResult:
             "python": platform.python_version(),
             "versions": versions,
             "timings_s": self.timings,
+            **({"status": "failed", "error": self.error} if self.error else {"status": "complete"}),
         }
 
     def write(self, out_dir: str | Path) -> Path:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        out = check_out_dir(out_dir)
+        streamed = self.frames_on_disk is not None and out.resolve() == Path(self.frames_on_disk).resolve()
         for name in FRAMES:
-            getattr(self, name).to_parquet(out / f"{name}.parquet", index=False)
+            if not (streamed and name in ("agents", "flows")):
+                getattr(self, name).to_parquet(out / f"{name}.parquet", index=False)
         (out / "manifest.json").write_text(json.dumps(self.manifest(), indent=2))
         return out
 
@@ -65,7 +73,7 @@ class RunResult:
         manifest = json.loads((out / "manifest.json").read_text())
         frames = {name: pd.read_parquet(out / f"{name}.parquet") for name in FRAMES}
         return cls(validate_scenario(manifest["scenario"]), int(manifest["seed"]), timings=manifest["timings_s"],
-                   **frames)
+                   error=manifest.get("error"), **frames)
 
     def summary(self) -> str:
         m = self.metrics
@@ -99,8 +107,14 @@ def run(
     months: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     collect_agents: bool = True,
+    stream_to: str | Path | None = None,
 ) -> RunResult:
-    """Run ``scenario`` for ``months`` (default its horizon) with ``seed`` (default its own)."""
+    """Run ``scenario`` for ``months`` (default its horizon) with ``seed`` (default its own).
+
+    With ``stream_to`` (a directory) the agents' and flows' rows go to ``agents.parquet`` and ``flows.parquet``
+    there as the run goes, one Parquet row group (``ROW_GROUP`` rows) at a time, so memory does not grow with the
+    horizon; the files are byte-identical to what ``write`` makes of an in-memory run, and the returned result's
+    ``agents`` and ``flows`` are empty (``frames_on_disk`` is the directory; ``write`` there completes it)."""
     if months is not None:
         if not 1 <= int(months) <= 600:
             raise ValueError(f"months: {months} is not allowed; allowed: 1 to 600")
@@ -115,22 +129,164 @@ def run(
         model.agent_frames.clear()
     horizon = scenario.horizon_months
     t1 = time.perf_counter()
-    for k in range(horizon):
-        model.step()
-        if progress is not None:
-            progress(k + 1, horizon)
-    t2 = time.perf_counter()
+    error = None
+    stream = _Stream(check_out_dir(stream_to), model, collect_agents) if stream_to is not None else None
+    try:
+        for k in range(horizon):
+            try:
+                model.step()
+            except Exception as exc:  # keep what was computed up to the month before, name the month and the stage
+                error = {"month": k + 1, "stage": _failing_stage(exc), "message": f"{type(exc).__name__}: {exc}"}
+                break
+            if stream is not None:
+                stream.spill()
+            if progress is not None:
+                progress(k + 1, horizon)
+        t2 = time.perf_counter()
+        agent_steps = (stream.agent_steps if stream else 0) + sum(len(ids) for _, ids, _ in model.agent_frames)
+        if stream is not None:
+            stream.close()
+    finally:
+        if stream is not None:
+            stream.abort()
     result = RunResult(
         scenario=scenario,
         seed=seed,
         metrics=model.metrics_frame(),
-        agents=_agents_frame(model) if collect_agents else _empty_agents(),
-        flows=model.ledger.flows_frame(),
-        events=pd.DataFrame(model.events, columns=["step", "kind", "agent_id", "agent_type", "detail"]),
+        agents=_agents_frame(model) if collect_agents and stream is None else _empty_agents(),
+        flows=model.ledger.flows_frame() if stream is None else _empty_flows(),
+        events=stream.events() if stream is not None else _events_frame(model.events),
+        frames_on_disk=stream.out if stream is not None else None,
     )
     result.timings = {"setup_s": t1 - t0, "run_s": t2 - t0, "frames_s": time.perf_counter() - t2,
-                      "agent_steps": int(sum(len(ids) for _, ids, _ in model.agent_frames)) or None}
+                      "agent_steps": int(agent_steps) or None}
+    if error is not None:
+        result.error = error
+        raise RunFailed(result)
     return result
+
+
+class RunFailed(ValueError):
+    """A run that raised in a month's stage; ``result`` holds the frames of the months before (and ``error``)."""
+
+    def __init__(self, result: RunResult) -> None:
+        self.result = result
+        e = result.error
+        super().__init__(f"run failed at month {e['month']} in stage {e['stage']}: {e['message'].splitlines()[0]}")
+
+
+def _failing_stage(exc: BaseException) -> str:
+    """The stage of ``ChainModel.step`` the exception came from (``module.function``), from its traceback."""
+    tb = exc.__traceback__
+    frames = []
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for i, frame in enumerate(frames):
+        if frame.f_code is ChainModel.step.__code__:
+            if i + 1 < len(frames):
+                inner = frames[i + 1]
+                module = inner.f_globals.get("__name__", "?").removeprefix("sim.")
+                return f"{module}.{inner.f_code.co_name}"
+            return "ChainModel.step"
+    return "unknown"
+
+
+def check_out_dir(out_dir: str | Path) -> Path:
+    """The output directory, created if needed and checked writable before any work (a ``ValueError`` naming it)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutDirError(f"--out: {str(out)!r} is a file; allowed: a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-check-{uuid.uuid4().hex[:8]}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OutDirError(f"--out: {str(out)!r} is not writable ({exc.strerror or exc}); allowed: a directory "
+                          "you can write to") from None
+    return out
+
+
+class OutDirError(ValueError):
+    """An output directory that cannot be written."""
+
+
+ROW_GROUP = 1024 * 1024  # rows per Parquet row group: pyarrow's default, so streamed files match written ones
+
+
+class _Stream:
+    """Agents' and flows' rows appended to Parquet files in whole row groups while the run goes (at most about one
+    row group of each held in memory); written under temporary names and moved into place by ``close``."""
+
+    def __init__(self, out: Path, model: ChainModel, agents: bool) -> None:
+        self.out, self.model, self.agents = out, model, agents
+        self.agent_steps = 0
+        self._writers: dict[str, object] = {}
+        self._held: dict[str, pd.DataFrame] = {}
+        self._events: list[pd.DataFrame] = []
+        self._tmp = {name: out / f".{name}.parquet.{uuid.uuid4().hex[:8]}.tmp" for name in ("agents", "flows")}
+
+    def spill(self, final: bool = False) -> None:
+        model = self.model
+        if len(model.events) >= EVENTS_CHUNK:  # events stay in memory, as compact frames instead of dicts
+            self._events.append(_events_frame(model.events))
+            model.events.clear()
+        if self.agents and (final or sum(len(ids) for _, ids, _ in model.agent_frames) >= ROW_GROUP):
+            frame = _agents_frame(model)
+            self.agent_steps += len(frame)
+            model.agent_frames.clear()
+            self._append("agents", frame, final)
+        if final or model.ledger.pending_rows() >= ROW_GROUP:
+            self._append("flows", model.ledger.take_flows(), final)
+
+    def _append(self, name: str, frame: pd.DataFrame, final: bool) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        held = self._held.get(name)
+        frame = frame if held is None or not len(held) else pd.concat([held, frame], ignore_index=True)
+        cut = len(frame) if final else len(frame) - len(frame) % ROW_GROUP
+        for start in range(0, cut, ROW_GROUP):
+            table = pa.Table.from_pandas(frame.iloc[start:min(start + ROW_GROUP, cut)], preserve_index=False)
+            if name not in self._writers:
+                self._writers[name] = pq.ParquetWriter(self._tmp[name], table.schema, compression="snappy")
+            self._writers[name].write_table(table)
+        if final and name not in self._writers:  # no row at all: the same empty file ``write`` makes
+            frame.to_parquet(self._tmp[name], index=False)
+        self._held[name] = frame.iloc[cut:].reset_index(drop=True)
+
+    def events(self) -> pd.DataFrame:
+        if self.model.events or not self._events:
+            self._events.append(_events_frame(self.model.events))
+            self.model.events.clear()
+        return self._events[0] if len(self._events) == 1 else pd.concat(self._events, ignore_index=True)
+
+    def close(self) -> None:
+        self.spill(final=True)
+        for name in ("agents", "flows") if self.agents else ("flows",):
+            if name in self._writers:
+                self._writers.pop(name).close()
+            os.replace(self._tmp[name], self.out / f"{name}.parquet")
+        if not self.agents:
+            _empty_agents().to_parquet(self.out / "agents.parquet", index=False)
+
+    def abort(self) -> None:
+        for w in self._writers.values():
+            w.close()
+        for tmp in self._tmp.values():
+            tmp.unlink(missing_ok=True)
+
+
+EVENTS_CHUNK = 20_000  # events held as dicts before they are packed into a frame
+
+
+def _events_frame(events: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(events, columns=["step", "kind", "agent_id", "agent_type", "detail"])
+
+
+def _empty_flows() -> pd.DataFrame:
+    return Ledger().flows_frame()
 
 
 def _empty_agents() -> pd.DataFrame:
@@ -159,7 +315,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    result = run(load_scenario(args.scenario), seed=args.seed, months=args.months)
+    scenario = load_scenario(args.scenario)
+    check_out_dir(args.out)  # before any work: a run is never lost to an unwritable --out
+    try:
+        result = run(scenario, seed=args.seed, months=args.months, stream_to=args.out)
+    except RunFailed as failed:
+        out = failed.result.write(args.out)
+        print(f"error: {failed}; months 0 to {failed.result.error['month'] - 1} written to {out} (the error is in "
+              "manifest.json)", file=sys.stderr)
+        return 1
     out = result.write(args.out)
     print(result.summary())
     print(f"  wrote {', '.join(f'{n}.parquet' for n in FRAMES)} and manifest.json to {out}")

@@ -76,7 +76,7 @@ def side_by_side() -> None:
         try:
             views[name] = state.get_run(sc, seed, label=f"Simulating {name}")
         except Exception as exc:
-            st.error(f"{name}: the simulation failed: {type(exc).__name__}: {exc}")
+            st.error(f"{name}: the simulation failed: {state.error_message(exc)}")
     options = [c for c in METRICS if c != "step"]
     metric = st.selectbox("Metric", options, index=options.index("tokens_served"), format_func=axis_title,
                           key="cmp_metric")

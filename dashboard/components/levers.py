@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from dashboard.components import state
 from sim.scenario import Scenario, ScenarioError, load_scenario, preset_names, scenario_from_yaml
 
 UPLOAD_PREFIX = "upload: "
@@ -365,6 +366,7 @@ def sidebar(on_change: Callable[[], None] | None = None) -> tuple[str, Scenario,
         st.error("These lever settings do not make a valid scenario:\n\n" + "\n".join(f"- {p}" for p in exc.problems))
         return None
     sync_url(source, values, base)
+    sb.caption(state.estimate_text(scenario))
     link = "?" + "&".join(f"{k}={v}" for k, v in url_params(source, values, base).items())
     # plain text (st.code would load a 1.5 MB syntax highlighter); a zero-width space after each & lets it wrap
     sb.caption("Share this scenario: the page URL holds the levers: **" + link.replace("&", "&\u200b") + "**"

@@ -8,6 +8,7 @@ while the script thread draws an ``st.progress`` bar from the run's ``progress(d
 from __future__ import annotations
 
 import io
+import os
 import threading
 import time
 import zipfile
@@ -18,9 +19,49 @@ import pandas as pd
 import streamlit as st
 
 from sim.runner import FRAMES, RunResult, run
-from sim.scenario import Scenario, ScenarioError, scenario_from_yaml
+from sim.scenario import Scenario, ScenarioError, decode_yaml_bytes, scenario_from_yaml
 
 PROGRESS_DELAY_S = 0.15  # a cached run returns faster than this: no progress bar flashes
+# the largest run the UI starts: agents at the start x months (market_at_scale, 10,080 agents, runs 240 months);
+# a server for more trusted users can raise it: LLMCL_RUN_BUDGET_AGENT_MONTHS=...
+RUN_BUDGET_AGENT_MONTHS = int(os.environ.get("LLMCL_RUN_BUDGET_AGENT_MONTHS", 2_500_000))
+_FALLBACK_US_PER_AGENT_MONTH = 5.0  # until this server has timed a run of its own
+
+
+class RunRefused(ValueError):
+    """A run the UI does not start (over the size budget) or that was cancelled; the message says which field."""
+
+
+def start_agents(scenario: Scenario) -> int:
+    return sum(getattr(scenario, s).count for s in ("labellers", "trainers", "clouds", "providers", "apps"))
+
+
+def run_estimate(scenario: Scenario) -> tuple[int, float]:
+    """(agent-months, estimated seconds) of a run, from the speed of the runs this server has timed."""
+    size = start_agents(scenario) * scenario.horizon_months
+    speed = _SPEED.get("us_per_agent_month", _FALLBACK_US_PER_AGENT_MONTH)
+    return size, size * speed / 1e6
+
+
+def check_budget(scenario: Scenario) -> None:
+    size, _ = run_estimate(scenario)
+    if size > RUN_BUDGET_AGENT_MONTHS:
+        raise RunRefused(f"run size: {start_agents(scenario):,} agents x {scenario.horizon_months} months "
+                         f"(horizon_months) = {size:,} agent-months; allowed here: at most "
+                         f"{RUN_BUDGET_AGENT_MONTHS:,}: lower the horizon or the counts (labellers.count, "
+                         "apps.count, ...), or run it with `python -m sim run` (no limit)")
+
+
+def estimate_text(scenario: Scenario) -> str:
+    """The run's size and expected time, shown before it starts."""
+    size, est_s = run_estimate(scenario)
+    over = size > RUN_BUDGET_AGENT_MONTHS
+    return (f"Run size: {start_agents(scenario):,} agents x {scenario.horizon_months} months = {size:,} agent-months "
+            f"({'over' if over else 'within'} this server's budget of {RUN_BUDGET_AGENT_MONTHS:,}); "
+            + ("it will not start." if over else f"about {max(est_s, 0.1):,.1f} s the first time, then cached."))
+
+
+_SPEED: dict[str, float] = {}
 
 
 @dataclass
@@ -56,13 +97,32 @@ def _cached_run(scenario_yaml: str, seed: int, _progress: Callable[[int, int], N
     t0 = time.perf_counter()
     # no per-agent frame here (a quarter of the run time, and no page draws it); downloads rerun with it
     result = run(scenario, seed=seed, progress=_progress, collect_agents=False)
-    return RunView(result=result, flows_by_type=aggregate_flows(result.flows), run_s=time.perf_counter() - t0)
+    run_s = time.perf_counter() - t0
+    if run_s > 0.5:  # long enough to time: the next estimates use this server's own speed
+        _SPEED["us_per_agent_month"] = run_s * 1e6 / max(1, start_agents(scenario) * scenario.horizon_months)
+    return RunView(result=result, flows_by_type=aggregate_flows(result.flows), run_s=run_s)
 
 
-def with_progress(func: Callable[[], Any], poll: Callable[[], tuple[float, str]]) -> Any:
+class _Cancelled(Exception):
+    """Raised in the run's thread (from its progress callback) when the page that started it went away."""
+
+
+def with_progress(func: Callable[[], Any], poll: Callable[[], tuple[float, str]],
+                  cancel: threading.Event | None = None, on_cancel: Callable[[], None] | None = None) -> Any:
     """``func()`` in a worker thread while the script thread draws ``st.progress`` from ``poll() -> (fraction,
-    text)``; the bar appears only if ``func`` takes longer than PROGRESS_DELAY_S (a cache hit shows none)."""
+    text)``; the bar appears only if ``func`` takes longer than PROGRESS_DELAY_S (a cache hit shows none).
+
+    If the script stops waiting (the Cancel button, a rerun, the browser session ending), ``cancel`` is set: a run
+    checks it every month and stops, so no run outlives the page that started it."""
     box: dict[str, Any] = {}
+    try:
+        return _wait(func, poll, box, on_cancel)
+    finally:
+        if cancel is not None and "value" not in box and "error" not in box:
+            cancel.set()
+
+
+def _wait(func, poll, box: dict[str, Any], on_cancel) -> Any:
 
     def work() -> None:
         try:
@@ -76,11 +136,15 @@ def with_progress(func: Callable[[], Any], poll: Callable[[], tuple[float, str]]
     if worker.is_alive():
         fraction, text = poll()
         bar = st.progress(fraction, text=text)
+        button = st.empty()
+        if on_cancel is not None:
+            button.button("Cancel run", key=f"cancel_run_{id(box)}", on_click=on_cancel)
         while worker.is_alive():
             worker.join(0.05)
             fraction, text = poll()
             bar.progress(min(1.0, max(0.0, fraction)), text=text)
         bar.empty()
+        button.empty()
     if "error" in box:
         raise box["error"]
     return box["value"]
@@ -90,16 +154,47 @@ def get_run(scenario: Scenario, seed: int | None = None, label: str = "Simulatin
     """The run of ``scenario`` with ``seed`` (default its own), from the cache or computed with a progress bar."""
     seed = scenario.seed if seed is None else int(seed)
     text = scenario.to_yaml()
+    key = f"{scenario.content_key()}:{seed}"
+    cancelled = st.session_state.setdefault("cancelled_runs", set())
+    if key in cancelled:
+        raise RunRefused(f"{label}: cancelled; change a lever, or press 'Run again' to start it anew")
+    check_budget(scenario)
     progress = {"done": 0, "total": max(1, scenario.horizon_months)}
+    cancel = threading.Event()
+    size, est_s = run_estimate(scenario)
 
     def on_progress(done: int, total: int) -> None:
+        if cancel.is_set():
+            raise _Cancelled
         progress["done"], progress["total"] = done, max(1, total)
 
     def poll() -> tuple[float, str]:
         done, total = progress["done"], progress["total"]
-        return done / total, f"{label}: month {done} of {total}"
+        return done / total, f"{label}: month {done} of {total} ({size:,} agent-months, about {est_s:,.0f} s)"
 
-    return with_progress(lambda: _cached_run(text, seed, on_progress), poll)
+    def on_cancel() -> None:
+        cancelled.add(key)
+
+    return with_progress(lambda: _cached_run(text, seed, on_progress), poll, cancel, on_cancel)
+
+
+def forget_cancelled() -> None:
+    """'Run again': the runs cancelled in this session may start again."""
+    st.session_state.get("cancelled_runs", set()).clear()
+
+
+def error_message(exc: BaseException) -> str:
+    """One line for the page: a user error's own message (it names the field or the month and stage), else the
+    error's type and first line; never a traceback or a server path."""
+    text = (str(exc).strip().splitlines() or [""])[0]
+    return text if isinstance(exc, ValueError) and text else f"{type(exc).__name__}: {text}"
+
+
+def run_error(exc: BaseException) -> None:
+    """Show why a run did not happen (the page then shows the last good results), with 'Run again' after a cancel."""
+    st.error(f"The simulation could not run these settings: {error_message(exc)}")
+    if st.session_state.get("cancelled_runs"):
+        st.button("Run again", key="run_again", on_click=forget_cancelled)
 
 
 def run_with_reference(scenario: Scenario, reference: Scenario) -> tuple[RunView, RunView | None]:
@@ -155,12 +250,7 @@ def uploads() -> dict[str, str]:
 def add_upload(filename: str, data: bytes) -> tuple[str | None, list[str]]:
     """Validate an uploaded YAML scenario; on success keep it in the session and return (name, [])."""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [f"file: {filename!r} is not UTF-8 text (byte {exc.start}); allowed: a YAML text file"]
-    if len(text) > 1_000_000:
-        return None, [f"file: {filename!r} is {len(text):,} characters; allowed: at most 1,000,000"]
-    try:
+        text = decode_yaml_bytes(data, filename, ScenarioError)
         scenario = scenario_from_yaml(text)
     except ScenarioError as exc:
         return None, exc.problems

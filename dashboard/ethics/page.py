@@ -16,7 +16,7 @@ if picked is not None:
     try:
         view, ref_view = state.run_with_reference(scenario, levers.reference_for(base, values))
     except Exception as exc:
-        st.error(f"The simulation could not run these settings: {type(exc).__name__}: {exc}")
+        state.run_error(exc)
 if view is None:
     last = state.last_good()
     if last is None:

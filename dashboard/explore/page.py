@@ -23,7 +23,7 @@ if picked is not None:
         state.remember(view, label)
         st.session_state["explore_ref"] = ref
     except Exception as exc:  # a failing run must not lose what was shown before
-        st.error(f"The simulation could not run these settings: {type(exc).__name__}: {exc}")
+        state.run_error(exc)
         view = None
 if view is None:
     last = state.last_good()

@@ -246,11 +246,14 @@ def analyze(store: ResultsStore | str | Path, outcome: str | None = None) -> dic
     manifest = store.manifest()
     spec = store.spec()
     outcomes = _check_outcome(spec, outcome)
+    store.check_unique()  # duplicates would be averaged twice: refuse, and say how to repair
     done, total = store.progress()
     runs = store.runs()
+    failures = store.failures()
     result: dict[str, Any] = {
         "sweep": spec.name, "dir": str(store.dir), "design": spec.design, "parameters": spec.parameter_names,
         "replicates": spec.replicates, "runs_done": done, "runs_total": total,
+        "runs_failed": len(failures), "failures": _records(failures),
         "interval": INTERVAL, "outcomes": {},
     }
     for name in outcomes:
@@ -293,6 +296,10 @@ def main(args: argparse.Namespace) -> int:
         return 0
     print(f"sweep {result['sweep']} ({result['design']} design, {result['replicates']} replicate(s)): "
           f"{result['runs_done']}/{result['runs_total']} runs in {result['dir']}")
+    if result["runs_failed"]:  # reported apart: failed runs are in no summary below
+        print(f"\n{result['runs_failed']} runs failed (not in the figures below; rerun them with --resume):")
+        for f in result["failures"][: max(0, args.max_rows)]:
+            print(f"  {f['error']}")
     for name, entry in result["outcomes"].items():
         summary = entry["summary"]
         print(f"\n== {name}: mean and 90% interval across replicates, per design point")

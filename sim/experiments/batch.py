@@ -7,13 +7,10 @@ import math
 import os
 import socket
 import time
-import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-
-from sim.experiments.errors import SweepRunError
 
 
 @dataclass
@@ -47,12 +44,15 @@ def reduce_metric(metrics: pd.DataFrame, metric: str, how: str) -> float:
 
 
 def run_batch(batch: Batch) -> dict[str, Any]:
-    """Run every run of a batch; return its rows (and series) plus the host and timings (for the manifest only)."""
-    from sim.runner import run
+    """Run every run of a batch; return its rows (and series), the runs that failed (their inputs and a one-line
+    error naming the month and stage), plus the host and timings (for the manifest only). A failing run does not
+    stop the batch."""
+    from sim.runner import RunFailed, run
     from sim.scenario import ScenarioError
 
     started = time.perf_counter()
     records: list[tuple] = []
+    failures: list[tuple] = []
     series_frames: list[pd.DataFrame] = []
     run_s: list[float] = []
     cache: tuple[tuple, Any] | None = None
@@ -66,21 +66,26 @@ def run_batch(batch: Batch) -> dict[str, Any]:
             run_s.append(time.perf_counter() - t0)
             metrics = result.metrics
             outs = tuple(reduce_metric(metrics, metric, how) for _, metric, how in batch.outcomes)
-        except ScenarioError as exc:
-            raise SweepRunError(f"run {rid} (point {point_id}, replicate {replicate}, seed {seed}, {overrides}): "
-                                f"invalid scenario: {'; '.join(exc.problems)}") from None
-        except Exception as exc:  # a failing run is reported with its inputs, the sweep keeps what is done
-            tb = traceback.format_exc(limit=-3)
-            raise SweepRunError(f"run {rid} (point {point_id}, replicate {replicate}, seed {seed}, {overrides}) "
-                                f"failed: {type(exc).__name__}: {exc}\n{tb}") from None
+        except Exception as exc:  # recorded with its inputs; the batch and the sweep go on
+            if isinstance(exc, ScenarioError):
+                why = f"invalid scenario: {'; '.join(exc.problems)}"
+            elif isinstance(exc, RunFailed):
+                why = str(exc)
+            else:
+                why = f"{type(exc).__name__}: {exc}"
+            cache = None if isinstance(exc, ScenarioError) else cache
+            failures.append((rid, point_id, replicate, seed, *values,
+                             f"run {rid} (point {point_id}, replicate {replicate}, seed {seed}, {overrides}) failed: "
+                             f"{why}".splitlines()[0]))
+            continue
         records.append((rid, point_id, replicate, seed, *values, *outs))
         if batch.series:
             frame = metrics[["step", *batch.series]].copy()
             frame.insert(0, "run_id", rid)
             series_frames.append(frame)
-    columns = ["run_id", "point_id", "replicate", "seed", *batch.parameters, *[c for c, _, _ in batch.outcomes]]
-    rows = pd.DataFrame.from_records(records, columns=columns)
+    keys = ["run_id", "point_id", "replicate", "seed", *batch.parameters]
+    rows = pd.DataFrame.from_records(records, columns=keys + [c for c, _, _ in batch.outcomes])
+    failed = pd.DataFrame.from_records(failures, columns=keys + ["error"])
     series = pd.concat(series_frames, ignore_index=True) if series_frames else None
-    return {"runs": rows, "series": series, "host": socket.gethostname(), "pid": os.getpid(),
+    return {"runs": rows, "series": series, "failures": failed, "host": socket.gethostname(), "pid": os.getpid(),
             "wall_s": time.perf_counter() - started, "run_s": run_s}
-

@@ -80,3 +80,28 @@ def _check_cluster_environment(client, scheduler: str) -> None:
         raise SweepError(f"--scheduler: {where} of {scheduler!r} cannot import the project ({type(exc).__name__}: "
                          f"{exc}); allowed: a cluster whose scheduler and workers have requirements.txt installed "
                          "and this repository on their PYTHONPATH (see the README, 'Running on a cluster')") from None
+
+
+class NoWorkerWatch:
+    """How long a dask cluster has had no worker (0 for local processes, which cannot vanish unnoticed: a dead
+    process breaks the pool and its futures fail)."""
+
+    def __init__(self) -> None:
+        self._since: float | None = None
+
+    def no_worker_for(self, executor) -> float:
+        import time
+
+        client = getattr(executor, "_client", None)  # dask's ClientExecutor keeps its Client here
+        if client is None:
+            return 0.0
+        try:
+            n = len(client.scheduler_info().get("workers", {}))
+        except Exception:  # the scheduler itself is unreachable: count that as no worker
+            n = 0
+        if n:
+            self._since = None
+            return 0.0
+        now = time.monotonic()
+        self._since = self._since if self._since is not None else now
+        return now - self._since

@@ -42,7 +42,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.experiments.errors import SweepSpecError
-from sim.scenario import parse_yaml, validate_mapping
+from sim.scenario import parse_yaml, read_yaml_file, validate_mapping
 from sim.scenario.presets import REPO_ROOT
 
 SWEEP_DIR = REPO_ROOT / "data" / "sweeps"
@@ -333,5 +333,5 @@ def spec_path(name_or_path: str | Path) -> Path:
 
 
 def load_spec(name_or_path: str | Path) -> SweepSpec:
-    return spec_from_yaml(spec_path(name_or_path).read_text(encoding="utf-8"))
+    return spec_from_yaml(read_yaml_file(spec_path(name_or_path), SweepSpecError))
 

@@ -7,6 +7,9 @@ Layout of a sweep directory ``DIR``::
     DIR/design.parquet           the design points: point_id and one column per parameter
     DIR/results/part-*.parquet   one file per finished batch: run_id, point_id, replicate, seed, parameters, outcomes
     DIR/series/part-*.parquet    the same batches' monthly series: run_id, step, selected metrics columns
+    DIR/failures/part-*.parquet  runs that raised: run_id, point_id, replicate, seed, parameters, error (one line
+                                 naming the month and the stage); a --resume runs them again
+    DIR/.lock                    held (flock) by the one sweep writing here; names its pid, host and start time
 
 Every file is written to a temporary name and moved into place with ``os.replace``, so a reader (the dashboard
 browsing a running sweep) never sees half a file, and a sweep killed at any moment leaves only whole batches. A
@@ -36,11 +39,62 @@ MANIFEST = "manifest.json"
 DESIGN = "design.parquet"
 RESULTS = "results"
 SERIES = "series"
+FAILURES = "failures"
+LOCK = ".lock"
 FORMAT = "llm-chain-lab-sweep/1"
 
 
 class StoreError(ValueError):
     """A directory that is not a usable sweep store (message names the path and what is wrong)."""
+
+
+class StoreLocked(StoreError):
+    """Another process is writing to the store (message names it)."""
+
+
+class WriterLock:
+    """The exclusive right to write a sweep directory: ``flock`` on ``DIR/.lock``, released when the holder ends
+    (even if it is killed), so a second sweep into the same directory is refused, naming the first."""
+
+    def __init__(self, directory: str | Path):
+        self.path = Path(directory) / LOCK
+        self._fh = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        fh = open(self.path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            owner = fh.read().strip() or "another process"
+            fh.close()
+            raise StoreLocked(f"--out: {str(self.path.parent)!r} is being written by {owner}; allowed: wait for it "
+                              "to finish (or stop it), then --resume; or choose another --out directory") from None
+        fh.seek(0)
+        fh.truncate()
+        import datetime as _dt
+        import socket
+
+        fh.write(f"pid {os.getpid()} on {socket.gethostname()} since "
+                 f"{_dt.datetime.now().astimezone().isoformat(timespec='seconds')}")
+        fh.flush()
+        os.set_inheritable(fh.fileno(), False)
+        self._fh = fh
+
+    def release(self) -> None:
+        if self._fh is not None:
+            self._fh.truncate(0)
+            self._fh.close()  # closing the file drops the flock
+            self._fh = None
+
+    def __enter__(self) -> WriterLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
 
 
 @contextmanager
@@ -109,6 +163,10 @@ class ResultsStore:
     def series_dir(self) -> Path:
         return self.dir / SERIES
 
+    @property
+    def failures_dir(self) -> Path:
+        return self.dir / FAILURES
+
     def exists(self) -> bool:
         return self.manifest_path.exists()
 
@@ -137,6 +195,66 @@ class ResultsStore:
             _atomic_write_table(self.series_dir / name, series, series_schema)
         _atomic_write_table(self.results_dir / name, runs, schema)
         return name
+
+    def write_failures(self, failures: pd.DataFrame) -> None:
+        """Record a batch's failed runs (their inputs and the one-line error)."""
+        if failures is None or not len(failures):
+            return
+        self.failures_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_write_table(self.failures_dir / part_name(failures["run_id"]), failures)
+
+    def failures(self) -> pd.DataFrame:
+        """The failed runs (run_id, point_id, replicate, seed, parameters, error), sorted by run_id."""
+        parts = self._parts(self.failures_dir)
+        if not parts:
+            return pd.DataFrame(columns=["run_id", "point_id", "replicate", "seed", "error"])
+        frame = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+        return frame.drop_duplicates("run_id").sort_values("run_id", kind="stable").reset_index(drop=True)
+
+    def clear_failures(self) -> int:
+        """Forget recorded failures (a --resume runs them again)."""
+        parts = self._parts(self.failures_dir)
+        for p in parts:
+            p.unlink(missing_ok=True)
+        return len(parts)
+
+    def duplicate_run_ids(self) -> int:
+        """How many run ids are stored more than once (two writers at once, before the lock existed)."""
+        import duckdb
+
+        if not self._parts(self.results_dir):
+            return 0
+        sql = f"SELECT count(*) - count(DISTINCT run_id) FROM {_parts_sql(self.results_dir)}"
+        with duckdb.connect() as con:
+            return int(con.execute(sql).fetchone()[0])
+
+    def check_unique(self) -> None:
+        """Refuse a store with duplicate run ids (``analyze`` would average them twice)."""
+        n = self.duplicate_run_ids()
+        if n:
+            raise StoreError(f"{self.dir}: {n} duplicate runs (one run id stored more than once, e.g. by two sweeps "
+                             "writing at once); allowed: repair with `python -m sim sweep SPEC --out DIR --resume`")
+
+    def repair_duplicates(self) -> int:
+        """Keep one row per run id (rows of a run id are identical: they depend only on spec and seed): rewrite the
+        results and series as one file each, then remove the old files. Returns the duplicate rows removed."""
+        n = self.duplicate_run_ids()
+        if not n:
+            return 0
+        old_results, old_series = self._parts(self.results_dir), self._parts(self.series_dir)
+        runs = pd.concat([pd.read_parquet(p) for p in old_results], ignore_index=True)
+        runs = runs.drop_duplicates("run_id").sort_values("run_id", kind="stable").reset_index(drop=True)
+        name = "part-repaired-" + part_name(runs["run_id"])[len("part-"):]
+        if old_series:
+            series = pd.concat([pd.read_parquet(p) for p in old_series], ignore_index=True)
+            series = series[series["run_id"].isin(set(runs["run_id"]))]
+            series = series.drop_duplicates(["run_id", "step"]).sort_values(["run_id", "step"], kind="stable")
+            _atomic_write_table(self.series_dir / name, series.reset_index(drop=True))
+        _atomic_write_table(self.results_dir / name, runs)
+        for p in old_results + old_series:
+            if p.name != name:
+                p.unlink(missing_ok=True)
+        return n
 
     def clean_partial(self) -> int:
         """Remove what a killed sweep can leave behind: temporary files, and series files whose batch never finished

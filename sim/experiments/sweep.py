@@ -18,6 +18,9 @@ scheduler=None, resume=False, progress=None) -> SweepSummary``.
 Here: the parent side (resolve, resume, submit batches with a bounded window, store, manifest) and the CLI. The
 worker side is ``sim.experiments.batch``, the executors ``sim.experiments.executors``, the progress bar
 ``sim.experiments.progress``.
+
+(About 420 lines: the parent loop and what guards it, the writer lock, failed runs, the no-worker watch, are one
+sequence that reads best in one file.)
 """
 
 from __future__ import annotations
@@ -40,15 +43,17 @@ import numpy as np
 
 from sim.experiments.batch import Batch, run_batch
 from sim.experiments.errors import SweepError, SweepRunError, SweepSpecError
-from sim.experiments.executors import ENV_SCHEDULER, open_executor
+from sim.experiments.executors import ENV_SCHEDULER, NoWorkerWatch, open_executor
 from sim.experiments.progress import ProgressBar, Timings
 from sim.experiments.resolve import ResolvedSweep, resolve_sweep
 from sim.experiments.spec import SweepSpec, load_spec, spec_path
-from sim.experiments.store import ResultsStore, StoreError
+from sim.experiments.store import FAILURES, LOCK, ResultsStore, StoreError, WriterLock
 
 MAX_BATCH = 50
 TASKS_PER_WORKER = 8
 IN_FLIGHT_PER_WORKER = 2
+POLL_S = 1.0  # how often the parent checks that a cluster still has workers while it waits for batches
+NO_WORKER_TIMEOUT_S = float(os.environ.get("SIM_NO_WORKER_TIMEOUT_S", "60"))  # then: a clear error, resumable
 PACKAGES = ("numpy", "pandas", "pyarrow", "duckdb", "mesa", "scipy", "SALib", "pydantic", "dask", "distributed")
 
 
@@ -67,6 +72,7 @@ class SweepSummary:
     executor: str
     elapsed_s: float
     error: str | None = None
+    failed_runs: int = 0  # runs that raised: recorded in DIR/failures with their inputs, run again by --resume
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -172,9 +178,36 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | 
     """Run (or resume) a sweep into ``out_dir``; returns a summary. ``progress(done, total)`` is called after each
     batch; setting ``stop`` stops submitting batches (those running finish and are kept; resume later).
 
-    Raises ``SweepSpecError`` (bad spec), ``SweepError`` (bad option, directory in the way, no scheduler) or
-    ``SweepRunError`` (a run failed; the finished batches are kept, fix and ``resume``).
+    The sweep holds the directory's writer lock (``store.WriterLock``) throughout: a second sweep into it is refused.
+    Raises ``SweepSpecError`` (bad spec), ``SweepError`` (bad option, directory in the way, no scheduler),
+    ``StoreLocked`` (another sweep writes there) or ``SweepRunError`` (runs failed: they are recorded in
+    ``DIR/failures`` and every other run is stored; fix and ``resume``; or the workers went away).
     """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise SweepError(f"--out: {str(out)!r} is a file; allowed: a directory (new, or a sweep's to --resume)")
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SweepError(f"--out: {str(out)!r} cannot be created ({exc.strerror or exc}); allowed: a directory you "
+                         "can write to") from None
+    lock = WriterLock(out)
+    try:
+        lock.acquire()
+        return _run_sweep_locked(spec, out, workers, scheduler, resume, progress, batch_size, spec_dir, stop)
+    finally:
+        lock.release()
+        if created and not ResultsStore(out).exists():  # a sweep that could not start leaves no directory
+            (out / LOCK).unlink(missing_ok=True)
+            try:
+                out.rmdir()
+            except OSError:
+                pass
+
+
+def _run_sweep_locked(spec, out_dir, workers, scheduler, resume, progress, batch_size, spec_dir,
+                      stop) -> SweepSummary:
     started = time.perf_counter()
     spec, found_dir = _as_spec(spec)
     resolved = resolve_sweep(spec, Path(spec_dir) if spec_dir else found_dir)
@@ -185,9 +218,6 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | 
     scheduler = scheduler or os.environ.get(ENV_SCHEDULER) or None
     store = ResultsStore(out_dir)
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise SweepError(f"--out: {str(out)!r} is a file; allowed: a directory (new, or a sweep's to --resume)")
-
     if store.exists():
         if not resume:
             done, total = store.progress()
@@ -199,6 +229,8 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | 
                              f"{manifest.get('fingerprint')}; this spec's is {resolved.fingerprint}); allowed: the "
                              "same spec and base scenario, or a new --out directory")
         store.clean_partial()
+        store.repair_duplicates()  # two writers at once (before the lock): keep one row per run id
+        store.clear_failures()  # failed runs are not done: this session runs them again
         for past in manifest.get("sessions", []):
             if past.get("status") == "running":  # it never closed: killed, or its machine went down
                 past["status"] = "killed"
@@ -232,6 +264,7 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | 
     timings = Timings()
     done = already
     n_batches = 0
+    failed: list[str] = []
     status = "complete"
     error: str | None = None
     n_workers = 0
@@ -258,6 +291,7 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | 
                    for i in range(0, len(run_tuples), size))
         window = max(2, IN_FLIGHT_PER_WORKER * n_workers)
         in_flight: set[cf.Future] = set()
+        watch = NoWorkerWatch()
         exhausted = False
         try:
             while True:
@@ -269,7 +303,14 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | 
                     in_flight.add(executor.submit(run_batch, batch))
                 if not in_flight:
                     break
-                finished, in_flight = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+                finished, in_flight = cf.wait(in_flight, timeout=POLL_S, return_when=cf.FIRST_COMPLETED)
+                if not finished and watch.no_worker_for(executor) > NO_WORKER_TIMEOUT_S:
+                    status, exhausted = "failed", True
+                    error = (f"--scheduler: no worker for {NO_WORKER_TIMEOUT_S:.0f} s; {done} of {total} runs are "
+                             "stored: start workers (`dask worker ADDRESS`) and rerun with --resume")
+                    for f in in_flight:
+                        f.cancel()
+                    break
                 for fut in finished:
                     try:
                         result = fut.result()
@@ -282,13 +323,16 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | 
                         for f in in_flight:
                             f.cancel()
                         continue
-                    store.write_batch(result["runs"], result["series"], schema, series_schema)
+                    if len(result["runs"]):
+                        store.write_batch(result["runs"], result["series"], schema, series_schema)
+                    store.write_failures(result.get("failures"))
+                    failed += list(result["failures"]["error"]) if result.get("failures") is not None else []
                     timings.add(result)
                     done += len(result["runs"])
                     n_batches += 1
                     del result
                     if progress:
-                        progress(done, total)
+                        progress(done + len(failed), total)
                 if stop is not None and stop.is_set() and status == "complete":
                     status = "stopped"
                     exhausted = True
@@ -305,20 +349,26 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | 
             elapsed = time.perf_counter() - started
             session.update({"ended_at": _now(), "status": status, "runs_run": done - already, "batches": n_batches,
                             "runs_after": done, "elapsed_s": round(elapsed, 3), **timings.as_dict()})
+            if failed and status == "complete":
+                status = "failed"
+                error = (f"{len(failed)} runs failed (recorded in {out / FAILURES}, listed by `sim analyze`), the "
+                         f"other runs went on; first: {failed[0]}")
+            session["failed_runs"] = len(failed)
             if error:
+                session["status"] = status
                 session["error"] = error.splitlines()[0]
             store.write_manifest(manifest)
     else:
         session.update({"ended_at": _now(), "status": "complete", "runs_run": 0, "batches": 0, "runs_after": done,
                         "elapsed_s": round(time.perf_counter() - started, 3)})
         store.write_manifest(manifest)
-    if status == "complete" and done != total:  # cannot happen unless files were removed while running
+    if status == "complete" and done + len(failed) != total:  # cannot happen unless files were removed while running
         status = "failed"
         error = f"{total - done} runs missing after the sweep; run it again with --resume"
     summary = SweepSummary(name=spec.name, out_dir=str(out), status=status, total_runs=total, done_runs=done,
                            new_runs=done - already, resumed_runs=already, batches=n_batches, batch_size=size,
                            workers=n_workers, executor=kind, elapsed_s=round(time.perf_counter() - started, 3),
-                           error=error)
+                           error=error, failed_runs=len(failed))
     if status == "failed":
         raise SweepRunError(f"{error}\n{done} of {total} runs are stored in {out}; fix the cause and rerun with "
                             "--resume")

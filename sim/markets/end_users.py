@@ -75,9 +75,15 @@ def apps_and_end_users(model, month: Month) -> None:
     price = (tpu * api_price / 1e6 + sc.apps.overhead_usd_per_user_month) * (1.0 + sc.apps.app_margin)
     price = np.where(live, price, 0.0)
     # category adoption: quality^qe x (price / reference)^-elasticity of the share-weighted offer
-    attract = np.where(live, np.exp(sc.market.logit_quality_weight * quality
-                                    - sc.market.logit_price_weight * np.log(np.maximum(price, 1e-9))), 0.0)
     n_cat = len(model.categories)
+    utility = (sc.market.logit_quality_weight * quality
+               - sc.market.logit_price_weight * np.log(np.maximum(price, 1e-9)))
+    if np.nanmax(np.where(live, utility, -np.inf), initial=-np.inf) > 700.0:  # exp would overflow (inf / inf = NaN):
+        top = np.full(n_cat, -np.inf)                                # shift by each category's best (same shares)
+        np.maximum.at(top, cats[live], utility[live])
+        utility = utility - np.where(np.isfinite(top[cats]), top[cats], 0.0)
+    attract = np.zeros_like(utility)
+    attract[live] = np.exp(utility[live])  # only live apps' (the others' can overflow, unused)
     attract_sum = group_sum(cats, attract, n_cat)
     share = np.divide(attract, attract_sum[cats], out=np.zeros_like(attract), where=attract_sum[cats] > 0)
     cat_q = group_sum(cats, share * quality, n_cat)

@@ -26,6 +26,11 @@ def price_per_peak_pflop_hour(model) -> float:
     return float((price * cap).sum() / cap.sum())
 
 
+def has_gpu_supply(model) -> bool:
+    """Whether any cloud is left to rent GPU-hours from (without one the market price is undefined, NaN)."""
+    return len(model.agents_of(CloudHost)) > 0
+
+
 def equivalent_gpu_price(model, hardware_id: str) -> float:
     """What an hour of ``hardware_id``'s peak FLOP/s costs at the market price."""
     return price_per_peak_pflop_hour(model) * hardware(hardware_id).peak_bf16_flops_per_s / 1e15
@@ -58,6 +63,15 @@ def clear(model, month: Month) -> None:
     m["gpu_hours_inference"] = 0.0
     month.gpu_fill = 1.0
     if not clouds:
+        # the chain has lost its compute: nothing clears (no NaN price enters arithmetic), the run goes on
+        if not getattr(model, "gpu_supply_lost", False):
+            model.gpu_supply_lost = True
+            model.event("no_gpu_supply", OUTSIDE, "outside",
+                        f"every cloud has exited: no GPU-hours to rent from month {month.t}; "
+                        f"{len(buyers)} buyers unserved")
+        month.gpu_fill = 0.0  # no compute, no tokens served
+        for p in model.agents_of(ServiceProvider):
+            p.tokens_served = 0.0
         return
     cap = np.array([c.capacity_gpu_hours * c.peak_flops_per_s / 1e15 for c in clouds])
     price = np.array([c.price_usd_per_hour / (c.peak_flops_per_s / 1e15) for c in clouds])

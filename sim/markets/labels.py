@@ -15,7 +15,7 @@ from sim.actors import DataLabeller, ModelTrainer
 from sim.bias import label_cost_multiplier
 from sim.ledger import OUTSIDE
 from sim.markets.clearing import group_sum, merit_order_match
-from sim.markets.gpu_hours import equivalent_gpu_price
+from sim.markets.gpu_hours import equivalent_gpu_price, has_gpu_supply
 from sim.month import Month
 
 TIERS = ("crowd", "expert")
@@ -55,6 +55,8 @@ def plan_runs_and_buy_labels(model, month: Month) -> None:
     expected_label_bias = float(np.average([lb.bias for lb in crowd], weights=capacity)) if crowd else 0.0
     expected_noise = float(np.average([1 - lb.accuracy for lb in crowd], weights=capacity)) if crowd else 0.0
     new_runs = []
+    if not has_gpu_supply(model):  # no cloud left: no price to plan a run at, so no lab starts one
+        return
     for lab in model.agents_of(ModelTrainer).select(lambda lab: lab.run is None):
         if mandate:
             lab.choose_aggregation(expected_label_bias, expected_noise, audit.threshold)

@@ -12,7 +12,7 @@ from ecosystem import planner
 from sim.actors import ModelTrainer, ServiceProvider, TrainedModel
 from sim.ledger import OUTSIDE
 from sim.markets.clearing import logit_choice
-from sim.markets.gpu_hours import equivalent_gpu_price
+from sim.markets.gpu_hours import equivalent_gpu_price, has_gpu_supply
 from sim.month import Month
 from sim.optimisation import REFERENCE_SERVING_HW
 from sim.policy import audit
@@ -45,7 +45,7 @@ def providers_choose_and_price(model, month: Month) -> None:
     sc = model.scenario
     providers = model.agents_of(ServiceProvider)
     models = candidate_models(model)
-    if not models or not providers:
+    if not models or not providers or not has_gpu_supply(model):  # no cloud left: no serving cost to price at
         return
     gpu_price = equivalent_gpu_price(model, REFERENCE_SERVING_HW)
     eff = sc.providers.serving_efficiency

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sim.scenario.errors import ScenarioError
 from sim.scenario.schema import Scenario
-from sim.scenario.yaml_io import scenario_from_yaml
+from sim.scenario.yaml_io import read_yaml_file, scenario_from_yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCENARIO_DIR = REPO_ROOT / "data" / "scenarios"
@@ -31,7 +31,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     if text_path.suffix in {".yaml", ".yml"} or text_path.exists():
         if not text_path.exists():
             raise ScenarioError([f"file: {str(name_or_path)!r} does not exist"])
-        return scenario_from_yaml(text_path.read_text(encoding="utf-8"))
+        return scenario_from_yaml(read_yaml_file(text_path, ScenarioError))
     return scenario_from_yaml(preset_path(str(name_or_path)).read_text(encoding="utf-8"))
 
 

@@ -234,8 +234,9 @@ class Market(_Strict):
     api_margin: float = Field(default=0.5, ge=0, le=20, description="providers' markup over cost with no rival")
     capacity_lead_time_months: int = Field(default=6, ge=0, le=60)
     gpu_price_performance_doubling_years: float | None = Field(
-        default_factory=lambda: default("gpu_price_performance_doubling_years.ml_gpus"), gt=0, le=100,
-        description="FLOP/s per dollar doubles this often (newer parts); null freezes hardware prices")
+        default_factory=lambda: default("gpu_price_performance_doubling_years.ml_gpus"), ge=0.5, le=100,
+        description="FLOP/s per dollar doubles this often (newer parts); null freezes hardware prices; at least "
+                    "0.5 years, so that 600 months of progress (2^-100) cannot round GPU prices to zero")
     expansion_utilization: float = Field(default=0.85, gt=0, le=1, description="clouds order GPUs above this")
     expansion_share: float = Field(default=0.4, ge=0, le=5, description="fleet growth per order")
     entry_margin: float = Field(default=0.25, ge=0, le=10, description="stage profit margin that attracts entrants")
@@ -279,6 +280,12 @@ class Policy(_Strict):
     open_weights_release: OpenWeightsRelease = Field(default_factory=OpenWeightsRelease)
 
 
+MAX_SHOCKS = 100  # scheduled shocks in one scenario
+# the shocks of one kind, compounded up to any month, move GPU prices or demand at most by these factors: one
+# +1000% GPU-price shock in effect at most (GPU-hour prices then stay below the planner's 1,000 USD/h)
+SHOCK_FACTOR_BOUNDS = {"gpu_price": (0.01, 11.0), "demand": (1e-4, 1e4)}
+
+
 class Shock(_Strict):
     month: int | None = Field(default=None, ge=0, le=1200, description="month index; or give the date as 'at'")
     at: str | None = Field(default=None, description="YYYY-MM date the shock takes effect (instead of month)")
@@ -300,7 +307,7 @@ class Scenario(_Strict):
     apps: Apps = Field(default_factory=Apps)
     market: Market = Field(default_factory=Market)
     policy: Policy = Field(default_factory=Policy)
-    shocks: list[Shock] = Field(default_factory=list)
+    shocks: list[Shock] = Field(default_factory=list, max_length=MAX_SHOCKS)
     capital: Capital = Field(default_factory=Capital)
     progress: Progress = Field(default_factory=Progress)
 
@@ -336,6 +343,19 @@ class Scenario(_Strict):
         """The month index of an event given by month index or by date (``sim.scenario.calendar``)."""
         return month_of_date(self.start_date, at) if at is not None else month
 
+    @model_validator(mode="after")
+    def _shocks_compound_within_bounds(self) -> Scenario:
+        # shocks multiply: bound their running product per kind (in month order) so that no price or demand can
+        # overflow or vanish, and GPU prices stay within what the cost formulas accept
+        for kind, (low, high) in SHOCK_FACTOR_BOUNDS.items():
+            factor = 1.0
+            for shock in sorted((s for s in self.shocks if s.kind == kind), key=lambda s: self.event_month(s.month, s.at)):
+                factor *= 1.0 + shock.change
+                if not low <= factor <= high:
+                    raise ValueError(f"shocks: the {kind} shocks compound to x{factor:.3g} by month {self.event_month(shock.month, shock.at)}; "
+                                     f"allowed: a combined factor from x{low:g} to x{high:g} at any month")
+        return self
+
     # ---- YAML and overrides ---------------------------------------------------------------------------------------
 
     def to_yaml(self) -> str:
@@ -352,6 +372,7 @@ class Scenario(_Strict):
         """A copy with dotted-path fields replaced (``{"market.api_margin": 0.2}``), validated."""
         data = self.model_dump(mode="json")
         for path, value in overrides.items():
+            _switch_on_sections(type(self), data, path)
             _set_path(data, path, value)
         return validate_scenario(data)
 
@@ -410,6 +431,21 @@ def _optional_submodel(annotation: Any) -> type[BaseModel] | None:
     if len(args) == 1 and type(None) in getattr(annotation, "__args__", ()):
         return _submodel(args[0])
     return None
+
+
+def _switch_on_sections(model_cls: type[BaseModel], data: dict, path: str) -> None:
+    """Setting a field of an optional section that is off (``None``) switches the section on with its defaults, so
+    ``numeric_fields()`` paths of optional sections can be overridden (sweeps, calibration, the dashboard)."""
+    node, cls = data, model_cls
+    for part in path.split(".")[:-1]:
+        info = cls.model_fields.get(part) if cls is not None else None
+        if info is None or not isinstance(node, dict):
+            return
+        optional = _optional_submodel(info.annotation)
+        if optional is not None and node.get(part) is None:
+            node[part] = optional().model_dump(mode="json")
+        cls = optional or _submodel(info.annotation)
+        node = node.get(part)
 
 
 def _set_path(data: dict, path: str, value: Any) -> None:
