@@ -488,10 +488,22 @@ def test_committed_table_shows_transfer_and_costs():
     assert bt.label_cost_multiplier("majority3") == pytest.approx(3.0)
     assert 1.0 < bt.label_cost_multiplier("gold") < 3.0
     assert t.biases[0] == 0.0 and t.biases[-1] == 1.0
-    for agg in ("single", "majority3", "gold"):
+    for agg in ("single", "majority3"):
         assert bt.model_bias(0.4, 0.05, agg) > bt.model_bias(0.0, 0.05, agg) + 0.03
+    for agg in ("single", "majority3", "gold"):  # gold screening holds the bias down longer, not for ever
+        assert bt.model_bias(0.6, 0.05, agg) > bt.model_bias(0.0, 0.05, agg) + 0.05
     meta = json.loads((bt.TABLE_PATH.parent / "bias_transfer.json").read_text())
     assert meta["made_by"] == "scripts/make_bias_transfer.py"
+    with bt.TABLE_PATH.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for r in rows:  # every cell from replicates: mean inside its spread band and its interval
+        n = int(r["n_replicates"])
+        assert n >= 3 and len(r["seeds"].split()) == n
+        for metric in ("model_dp_difference", "model_flip_rate"):
+            mean, sd = float(r[metric]), float(r[metric + "_seed_sd"])
+            assert float(r[metric + "_band_lo"]) <= mean <= float(r[metric + "_band_hi"])
+            assert float(r[metric + "_band_hi"]) == pytest.approx(mean + sd, abs=1e-5)
+            assert float(r[metric + "_mean_ci95_lo"]) <= mean <= float(r[metric + "_mean_ci95_hi"])
 
 
 @pytest.mark.parametrize("kwargs, needle", [
