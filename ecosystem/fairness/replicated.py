@@ -34,8 +34,9 @@ from ecosystem.fairness.hierarchical import (BETTER, BY_GROUP, LEVEL, SCALARS, i
 from ecosystem.fairness.labelling import AGGREGATIONS
 from ecosystem.fairness.settings import AuditSettings, Progress
 
-# 8 replicates of the default audit take about 60 s on this project's 2-core machine with 2 workers (measured, see
-# notes_fairness.md); the default run stays under 90 s.
+# 8 replicates of the default audit use about 36 CPU-seconds in all (workers' start-up included), so about 20-25 s
+# on an idle 2-core machine with 2 workers; measured 62-102 s (median 82 s) with 7-9 other processes competing for
+# the 2 cores (see notes_fairness.md).
 DEFAULT_REPLICATES = 8
 DEFAULT_JOBS = 2
 MAX_REPLICATES = 200
