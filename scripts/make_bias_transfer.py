@@ -6,10 +6,14 @@ Transformer trained from scratch, fairlearn audit on a clean held-out set) once 
 processes (one torch thread each). Outputs, in ``data/profiles/``:
 
 * ``bias_transfer_runs.csv``: one row per (cell, seed) run, written as runs finish (a stopped sweep keeps them);
-* ``bias_transfer.csv``: one row per cell, seeds averaged: model DP / EO difference and counterfactual flip rate
-  (mean over seeds; ``*_ci95_lo/hi``: mean of the runs' 95% bootstrap bounds, i.e. the interval a single audit would
-  report; ``*_seed_sd``: standard deviation across seeds), accuracy, measured label quality, label cost per example
-  and its multiplier against ``single``;
+* ``bias_transfer.csv``: one row per cell, built from its replicates (one audit per seed: each seed is its own draw
+  of labellers, corpus and initialisation): model DP / EO difference and counterfactual flip rate (``model_*``: mean
+  over replicates, what the simulation reads; ``*_seed_sd``: standard deviation across replicates; ``*_band_lo/hi``:
+  mean -/+ that sd, the spread band where one audit lands, which the dashboard draws; ``*_mean_ci95_lo/hi``: 95%
+  interval of the mean, Student t over the replicates, whose values already carry test-set noise since every
+  replicate has its own held-out set; ``*_ci95_lo/hi``: mean of the runs' own 95% bootstrap bounds, i.e. the
+  test-only interval a single audit would report), ``n_replicates``, accuracy, measured label quality, label cost
+  per example and its multiplier against ``single``;
 * ``bias_transfer.json``: which script and version made the table, with what settings, where and how long it took.
 
 Usage: ``.venv/bin/python scripts/make_bias_transfer.py [--seeds 0 1 2] [--jobs N]``;
@@ -33,7 +37,7 @@ from pathlib import Path
 from ecosystem.reference import PROFILE_DIR, REPO_ROOT
 
 ROOT = REPO_ROOT
-SCRIPT_VERSION = "1.0"
+SCRIPT_VERSION = "1.1"
 PROFILES = PROFILE_DIR
 BIASES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0)
 NOISES = (0.0, 0.05, 0.1, 0.2)
@@ -80,6 +84,13 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def t_quantile(n: int) -> float:
+    """97.5% quantile of Student's t with n - 1 degrees of freedom (n replicates)."""
+    from scipy import stats
+
+    return float(stats.t.ppf(0.975, n - 1))
+
+
 def aggregate(runs: list[dict]) -> list[dict]:
     import numpy as np
 
@@ -94,13 +105,18 @@ def aggregate(runs: list[dict]) -> list[dict]:
             return np.array([float(x[name]) for x in rs])
 
         row = {"label_bias": b, "label_noise": e, "aggregation": agg,
-               "seeds": " ".join(str(int(float(x["seed"]))) for x in sorted(rs, key=lambda x: int(float(x["seed"]))))}
+               "seeds": " ".join(str(int(float(x["seed"]))) for x in sorted(rs, key=lambda x: int(float(x["seed"])))),
+               "n_replicates": len(rs)}
         for metric, src in (("model_dp_difference", "dp_difference"), ("model_eo_difference", "eo_difference"),
                             ("model_flip_rate", "flip_rate")):
             row[metric] = col(src).mean()
             row[metric + "_ci95_lo"] = col(src + "_ci95_lo").mean()
             row[metric + "_ci95_hi"] = col(src + "_ci95_hi").mean()
-            row[metric + "_seed_sd"] = col(src).std(ddof=1) if len(rs) > 1 else 0.0
+            row[metric + "_seed_sd"] = sd = col(src).std(ddof=1) if len(rs) > 1 else 0.0
+            row[metric + "_band_lo"], row[metric + "_band_hi"] = max(row[metric] - sd, 0.0), row[metric] + sd
+            half = t_quantile(len(rs)) * sd / np.sqrt(len(rs)) if len(rs) > 1 else float("nan")
+            row[metric + "_mean_ci95_lo"] = max(row[metric] - half, 0.0)
+            row[metric + "_mean_ci95_hi"] = row[metric] + half
         for name in ("accuracy", "accuracy_ci95_lo", "accuracy_ci95_hi", "selection_rate_ratio",
                      "label_flip_rate_target_positive", "label_error_rate_other", "labellers_excluded",
                      "label_cost_usd_per_example"):
@@ -213,9 +229,14 @@ def main(argv: list[str] | None = None) -> int:
                  "seeds": sorted({int(float(r["seed"])) for r in runs})},
         "n_runs": len(runs),
         "columns": {
-            "model_*": "mean over seeds of the audit's point estimate on the clean held-out set",
-            "model_*_ci95_lo/hi": "mean over seeds of each run's 95% bootstrap bounds (a single audit's interval)",
-            "model_*_seed_sd": "standard deviation across seeds",
+            "model_*": "mean over replicates (seeds) of the audit's point estimate on the clean held-out set",
+            "model_*_ci95_lo/hi": "mean over seeds of each run's 95% bootstrap bounds (a single audit's test-only "
+                                  "interval)",
+            "model_*_seed_sd": "standard deviation across replicates (seeds)",
+            "model_*_band_lo/hi": "mean -/+ the standard deviation across replicates (where one audit lands)",
+            "model_*_mean_ci95_lo/hi": "95% interval of the mean over replicates (Student t; covers training and "
+                                       "test-set variation)",
+            "n_replicates": "audits (seeds) in the cell",
             "label_cost_multiplier": "label cost per training example / that of single at the same bias and noise",
         },
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),

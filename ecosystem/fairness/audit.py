@@ -99,8 +99,25 @@ def _jsonable(obj):
     return obj
 
 
+@dataclass(frozen=True)
+class AuditArrays:
+    """What the model said on each held-out sentence: the raw material of the replicated audit's intervals
+    (:mod:`ecosystem.fairness.replicated` resamples these per replicate)."""
+
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    group: np.ndarray
+    flipped: np.ndarray
+    n_groups: int
+
+
 def audit(settings: AuditSettings, progress: Progress | None = None) -> AuditResult:
     """Label, train, audit, as ``settings`` say. ``progress(fraction, message)`` is called as the run advances."""
+    return audit_with_arrays(settings, progress)[0]
+
+
+def audit_with_arrays(settings: AuditSettings, progress: Progress | None = None) -> tuple[AuditResult, AuditArrays]:
+    """``audit``, also returning the per-sentence predictions (:class:`AuditArrays`)."""
     t_start = time.perf_counter()
     spec = settings.group_spec()
     seed, n_boot, dp_threshold = settings.seed, settings.n_boot, settings.dp_threshold
@@ -193,7 +210,9 @@ def audit(settings: AuditSettings, progress: Progress | None = None) -> AuditRes
     )
     result.seconds = round(time.perf_counter() - t_start, 3)
     report(1.0, f"done in {result.seconds:.1f} s")
-    return result
+    arrays = AuditArrays(y_true=np.asarray(y_true, dtype=np.int64), y_pred=np.asarray(y_pred, dtype=np.int64),
+                         group=np.asarray(test.group, dtype=np.int64), flipped=flipped, n_groups=k)
+    return result, arrays
 
 
 def run_audit(label_bias: float = 0.0, label_noise: float = 0.05, aggregation: str = "single", seed: int = 0,

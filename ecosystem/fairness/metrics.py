@@ -108,7 +108,8 @@ def bootstrap_intervals(y_true: Sequence[int], y_pred: Sequence[int], group: Seq
     out["demographic_parity_difference"] = list(_folded_max_interval(
         _pair_diffs(boot["selection_rate_by_group"], pairs), level))
     lo, hi = _folded_max_interval(_log_ratio_diffs(boot["selection_rate_by_group"], pairs), level)
-    out["demographic_parity_ratio"] = [math.exp(-hi), math.exp(-lo)]
+    # a zero selection rate is clipped at 1e-12 in the logs: a ratio that small is a zero ratio
+    out["demographic_parity_ratio"] = [x if x > 1e-9 else 0.0 for x in (math.exp(-hi), math.exp(-lo))]
     eo = np.concatenate([_pair_diffs(boot["tpr_by_group"], pairs), _pair_diffs(boot["fpr_by_group"], pairs)], axis=1)
     out["equalized_odds_difference"] = list(_folded_max_interval(eo, level))
     out["point"] = {k: v[0] for k, v in point.items()}

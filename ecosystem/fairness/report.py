@@ -7,12 +7,15 @@ Quantitative analyses, Ethical considerations, Caveats and recommendations.
   network).
 * ``report_html(result)``: one self-contained HTML page; its figures are plotly figures with plotly.js inlined once
   (works offline).
-* ``group_bars_figure(result)`` and ``gaps_figure(result)``: the plotly figures, for the dashboard too.
+* ``comparison_markdown(comparison)`` / ``comparison_html(comparison)``: a comparison of aggregations on the same
+  replicates (:func:`ecosystem.fairness.replicated.compare_audits`).
 
-``result`` is an :class:`ecosystem.fairness.audit.AuditResult` or its ``to_dict()``.
+``result`` is a replicated audit's dict (:func:`ecosystem.fairness.replicated.replicated_audit`), or a single
+:class:`ecosystem.fairness.audit.AuditResult` or its ``to_dict()``. The figures live in
+:mod:`ecosystem.fairness.figures` (re-exported here).
 
-About 400 lines on purpose: the card is one document, and its sections, their Markdown and HTML renderings and its
-figures stay together so that both formats say the same thing.
+About 400 lines on purpose: the card is one document, and its sections and their Markdown and HTML renderings stay
+together so that both formats say the same thing.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ import base64
 import datetime as _dt
 import html
 from typing import Mapping
+
+from ecosystem.fairness.figures import (RATE_METRICS, as_dict, comparison_figure, gaps_figure,  # noqa: F401
+                                        group_bars_figure, group_bars_svg)
 
 SECTIONS: tuple[str, ...] = (
     "Model details",
@@ -34,20 +40,7 @@ SECTIONS: tuple[str, ...] = (
     "Caveats and recommendations",
 )
 
-RATE_METRICS: tuple[tuple[str, str], ...] = (
-    ("accuracy_by_group", "accuracy"),
-    ("selection_rate_by_group", "selection rate"),
-    ("tpr_by_group", "true-positive rate"),
-    ("fpr_by_group", "false-positive rate"),
-)
-
-PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2")
-
-
-def _as_dict(result) -> dict:
-    if isinstance(result, Mapping):
-        return dict(result)
-    return result.to_dict()
+_as_dict = as_dict
 
 
 def _f(x, digits: int = 3) -> str:
@@ -56,104 +49,6 @@ def _f(x, digits: int = 3) -> str:
 
 def _ci(v) -> str:
     return "n/a" if not v or v[0] is None else f"[{v[0]:.3f}, {v[1]:.3f}]"
-
-
-# --------------------------------------------------------------------------------------------------- figures
-
-def group_bars_figure(result):
-    """Per-group accuracy, selection rate, TPR and FPR with 95% bootstrap intervals (plotly grouped bars)."""
-    import plotly.graph_objects as go
-
-    r = _as_dict(result)
-    fig = go.Figure()
-    for i, g in enumerate(r["groups"]):
-        ys, lo, hi = [], [], []
-        for key, _ in RATE_METRICS:
-            v = r[key][g]
-            c = r[key + "_ci95"][g]
-            v = 0.0 if v is None else v  # a rate that does not exist (no positives in a group) shows as 0
-            c = [v if x is None else x for x in c]
-            ys.append(v)
-            lo.append(max(v - c[0], 0.0))
-            hi.append(max(c[1] - v, 0.0))
-        name = g + (" (target)" if g == r["target_group"] else "")
-        fig.add_trace(go.Bar(name=name, x=[label for _, label in RATE_METRICS], y=ys,
-                             marker_color=PALETTE[i % len(PALETTE)],
-                             error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo),
-                             hovertemplate="%{x}: %{y:.3f}<extra>" + html.escape(name) + "</extra>"))
-    c = r["config"]
-    fig.update_layout(barmode="group", yaxis=dict(title="rate", range=[0, 1.05]),
-                      title=f"By group (label bias {c['label_bias']:g}, noise {c['label_noise']:g}, "
-                            f"{c['aggregation']}); bars: 95% bootstrap intervals",
-                      legend=dict(orientation="h", y=-0.15), margin=dict(l=50, r=20, t=60, b=60), height=420)
-    return fig
-
-
-def gaps_figure(result):
-    """Fairness gaps with 95% intervals against the audit's threshold (horizontal bars)."""
-    import plotly.graph_objects as go
-
-    r = _as_dict(result)
-    rows = [("demographic-parity difference", "demographic_parity_difference"),
-            ("equalised-odds difference", "equalized_odds_difference"),
-            ("counterfactual flip rate", "counterfactual_flip_rate")]
-    xs = [r[k] for _, k in rows]
-    lo = [max(r[k] - r[k + "_ci95"][0], 0.0) for _, k in rows]
-    hi = [max(r[k + "_ci95"][1] - r[k], 0.0) for _, k in rows]
-    fig = go.Figure(go.Bar(x=xs, y=[label for label, _ in rows], orientation="h", marker_color=PALETTE[3],
-                           error_x=dict(type="data", symmetric=False, array=hi, arrayminus=lo),
-                           hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
-    fig.add_vline(x=r["dp_threshold"], line_dash="dash", line_color="black",
-                  annotation_text=f"DP threshold {r['dp_threshold']:g}", annotation_position="top")
-    fig.update_layout(title="Fairness gaps (0 = no gap); bars: 95% bootstrap intervals",
-                      xaxis=dict(title="gap", range=[0, max(0.3, max(xs + [0]) * 1.3, r["dp_threshold"] * 1.2)]),
-                      margin=dict(l=200, r=20, t=60, b=50), height=300)
-    return fig
-
-
-def group_bars_svg(result, width: int = 640, height: int = 300) -> str:
-    """The per-group bar chart as a small standalone SVG (no JavaScript), for the Markdown report."""
-    r = _as_dict(result)
-    groups = r["groups"]
-    left, right, top, bottom = 44, 10, 28, 48
-    plot_w, plot_h = width - left - right, height - top - bottom
-    n_cat = len(RATE_METRICS)
-    cat_w = plot_w / n_cat
-    bar_w = cat_w * 0.8 / max(len(groups), 1)
-
-    def y(v: float) -> float:
-        return top + plot_h * (1.0 - max(0.0, min(1.0, v)))
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
-             f'<rect width="{width}" height="{height}" fill="white"/>',
-             f'<text x="{left}" y="16" font-size="12">By group, with 95% bootstrap intervals</text>']
-    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="#ddd"/>')
-        parts.append(f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">{t:.2f}</text>')
-    for c, (key, label) in enumerate(RATE_METRICS):
-        x0 = left + c * cat_w + cat_w * 0.1
-        for i, g in enumerate(groups):
-            v = r[key][g] or 0.0
-            lo, hi = r[key + "_ci95"][g]
-            bx = x0 + i * bar_w
-            parts.append(f'<rect x="{bx:.1f}" y="{y(v):.1f}" width="{bar_w * 0.92:.1f}" '
-                         f'height="{y(0) - y(v):.1f}" fill="{PALETTE[i % len(PALETTE)]}">'
-                         f'<title>{html.escape(g)} {html.escape(label)}: {v:.3f}</title></rect>')
-            cx = bx + bar_w * 0.46
-            if lo is not None and hi is not None:
-                parts.append(f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{y(lo):.1f}" y2="{y(hi):.1f}" '
-                             'stroke="black"/>')
-        parts.append(f'<text x="{left + c * cat_w + cat_w / 2:.1f}" y="{height - bottom + 16}" '
-                     f'text-anchor="middle">{html.escape(label)}</text>')
-    lx = left
-    for i, g in enumerate(groups):
-        name = g + (" (target)" if g == r["target_group"] else "")
-        parts.append(f'<rect x="{lx}" y="{height - 18}" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>')
-        parts.append(f'<text x="{lx + 14}" y="{height - 9}">{html.escape(name)}</text>')
-        lx += 24 + 7 * len(name)
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 # --------------------------------------------------------------------------------------------------- content
@@ -169,6 +64,41 @@ def _verdict(r: dict) -> str:
         fails.append(f"demographic-parity difference {r['demographic_parity_difference']:.3f} > threshold "
                      f"{r['dp_threshold']:g}")
     return "FAIL: " + "; ".join(fails)
+
+
+GAP_ROWS: tuple[tuple[str, str], ...] = (
+    ("demographic-parity difference", "demographic_parity_difference"),
+    ("selection-rate ratio", "demographic_parity_ratio"),
+    ("equalised-odds difference", "equalized_odds_difference"),
+    ("counterfactual flip rate", "counterfactual_flip_rate"),
+    ("accuracy (all groups)", "accuracy"),
+)
+
+
+def _k(r: Mapping) -> int:
+    return int(r.get("replicates", 1))
+
+
+def _uncertainty_words(r: Mapping) -> str:
+    """Both sources of uncertainty, in words a non-statistician reads correctly."""
+    c, k = r["config"], _k(r)
+    test = ("which test sentences happened to be drawn: another set of the same size gives slightly different "
+            "figures")
+    if k == 1:
+        return (f"Uncertainty: the 95% intervals ({c['n_boot']} bootstrap resamples of the held-out set) cover only "
+                f"{test}. They do not cover training: the same audit with another seed (another draw of labellers, "
+                "another random start of the model) can give figures outside these intervals.")
+    f = r["uncertainty"]["small_sample_factor"]
+    return (f"Uncertainty: every figure is the mean over {k} models, each trained on its own draw of labellers and "
+            f"its own random start, and tested on its own held-out sentences. Two things make a rerun differ: "
+            f"(1) training: another draw of labellers and another start give another model (the 'sd across models' "
+            f"column and the dots show how much); (2) testing: {test}. The 95% interval covers both: if the whole "
+            f"audit were rerun many times, about 95 in 100 such intervals would contain the figure an audit of "
+            f"infinitely many models would give. It comes from a two-stage bootstrap ({c['n_boot']} draws: pick "
+            f"{k} models at random with replacement, then resample each one's test sentences), widened by {f:.2f} "
+            f"for the small number of models. The 'test-only' interval covers (2) alone, for these {k} models; "
+            "a single audit's printed interval is of that kind, and it is much narrower than the spread between "
+            "models.")
 
 
 def _sections(r: dict) -> dict[str, list]:
@@ -221,9 +151,7 @@ def _sections(r: dict) -> dict[str, list]:
             "(`fairlearn.metrics.equalized_odds_difference`).",
             "Counterfactual flip rate: share of held-out sentences whose prediction changes when only the group "
             "term is swapped for the corresponding term of another group.",
-            f"Uncertainty: 95% bootstrap intervals from {c['n_boot']} resamples of the held-out set (percentile "
-            "intervals; differences and the ratio use the signed pairwise intervals, folded at 0). They cover "
-            "test-set sampling only, not the variation between training seeds.",
+            _uncertainty_words(r),
             f"Decision thresholds: 80% rule; demographic-parity difference at most {r['dp_threshold']:g}.",
         ])]
     ts = r["test_set"]
@@ -240,7 +168,7 @@ def _sections(r: dict) -> dict[str, list]:
         ("p", f"{c['n_train']} sentences labelled by the simulated pool with aggregation `{c['aggregation']}`: "
               f"{r['n_labels_paid']:,} labels plus {r['n_gold_answers']:,} gold-question answers at {price_note}: "
               f"USD {r['label_cost_usd']:.2f} in all, USD {r['label_cost_usd_per_example']:.4f} per training "
-              f"example. {r['labellers_excluded']} of {r['n_labellers']} labellers were excluded by gold questions."),
+              f"example{' (per model)' if _k(r) > 1 else ''}. {r['labellers_excluded']:g} of {r['n_labellers']} labellers were excluded by gold questions."),
         ("table", ["label quality (measured on the training labels)", "value"], [
             [f"positive sentences about {target} labelled negative",
              _f(q.get("measured_flip_rate_target_positive"))],
@@ -256,25 +184,33 @@ def _sections(r: dict) -> dict[str, list]:
         for key, _ in RATE_METRICS:
             row.append(f"{_f(r[key][g])} {_ci(r[key + '_ci95'][g])}")
         by_rows.append(row)
-    gap_rows = [
-        ["demographic-parity difference", _f(r["demographic_parity_difference"]),
-         _ci(r["demographic_parity_difference_ci95"]),
-         ("pass" if r["passes_threshold"] else "FAIL") + f" (threshold {r['dp_threshold']:g})"],
-        ["selection-rate ratio", _f(r["demographic_parity_ratio"]), _ci(r["demographic_parity_ratio_ci95"]),
-         ("pass" if r["passes_80_rule"] else "FAIL") + " (80% rule)"],
-        ["equalised-odds difference", _f(r["equalized_odds_difference"]), _ci(r["equalized_odds_difference_ci95"]),
-         ""],
-        ["counterfactual flip rate", _f(r["counterfactual_flip_rate"]), _ci(r["counterfactual_flip_rate_ci95"]),
-         f"{r['flips_against_target_share'] * 100:.0f}% of flips go against {target}"],
-        ["accuracy (all groups)", _f(r["accuracy"]), _ci(r["accuracy_ci95"]), ""],
-    ]
+    checks = {
+        "demographic_parity_difference": ("pass" if r["passes_threshold"] else "FAIL")
+        + f" (threshold {r['dp_threshold']:g})" + (f"; {r['passes_threshold_share'] * 100:.0f}% of models pass, "
+                                                     f"interval: {r['threshold_verdict']}" if _k(r) > 1 else ""),
+        "demographic_parity_ratio": ("pass" if r["passes_80_rule"] else "FAIL") + " (80% rule)"
+        + (f"; {r['passes_80_rule_share'] * 100:.0f}% of models pass" if _k(r) > 1 else ""),
+        "counterfactual_flip_rate": f"{r['flips_against_target_share'] * 100:.0f}% of flips go against {target}",
+    }
+    gap_rows = []
+    for label, key in GAP_ROWS:
+        row = [label, _f(r[key])]
+        if _k(r) > 1:
+            row += [_f(r[key + "_sd"]), _ci(r[key + "_ci95"]), _ci(r[key + "_test_only_ci95"]),
+                    ", ".join(_f(v) for v in r["per_replicate"][key] if v is not None)]
+        else:
+            row.append(_ci(r[key + "_ci95"]))
+        gap_rows.append(row + [checks.get(key, "")])
+    gap_header = (["fairness figure", f"mean of {_k(r)} models", "sd across models", "95% interval (training and "
+                   "test)", "test-only interval", "each model", "check"] if _k(r) > 1
+                  else ["fairness figure", "value", "95% interval", "check"])
     ex_rows = [[e["text"], str(e["prediction"]), e["twin_text"], str(e["twin_prediction"]), str(e["true_label"])]
                for e in r.get("flipped_examples", [])]
     sec["Quantitative analyses"] = [
         ("p", f"**Verdict: {_verdict(r)}.**"),
         ("table", ["group"] + [label for _, label in RATE_METRICS], by_rows),
         ("figure", "group_bars"),
-        ("table", ["fairness figure", "value", "95% interval", "check"], gap_rows),
+        ("table", gap_header, gap_rows),
         ("figure", "gaps"),
     ]
     if ex_rows:
@@ -306,8 +242,10 @@ def _sections(r: dict) -> dict[str, list]:
         "mechanism and its size on this task, not the bias of any real model.",
         "Simulated labellers: noise and bias follow the stated model (independent errors, bias only on positive "
         "sentences about one group); real labellers' errors are correlated and topic-dependent.",
-        "The intervals cover resampling of the held-out set only; training seeds add variation of their own "
-        "(see data/profiles/bias_transfer.csv, which averages seeds).",
+        (f"Rerun spread: the {_k(r)} models differ from each other by the sd shown; a single audit of one model "
+         "can land anywhere in that spread, which is why conclusions rest on the mean and the combined interval."
+         if _k(r) > 1 else "One model: the intervals cover resampling of the held-out set only; retraining on a "
+         "fresh draw of labellers moves the figures several times more (run with `--replicates`)."),
     ]
     sec["Caveats and recommendations"] = [("list", recs)]
     return sec
@@ -324,15 +262,15 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
-def report_markdown(result) -> str:
-    """The model card as Markdown, with the per-group figure as an embedded SVG image."""
-    r = _as_dict(result)
+def _title(r: Mapping) -> str:
     c = r["config"]
-    svg = group_bars_svg(r)
-    svg_uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    lines = [f"# Model card: bias audit (label bias {c['label_bias']:g}, noise {c['label_noise']:g}, "
-             f"{c['aggregation']})", ""]
-    for name, blocks in _sections(r).items():
+    return f"Model card: bias audit (label bias {c['label_bias']:g}, noise {c['label_noise']:g}, {c['aggregation']})"
+
+
+def _markdown(title: str, sections: Mapping[str, list], images: Mapping[str, tuple[str, str]]) -> str:
+    """Sections as Markdown; ``images``: figure name -> (alt text, SVG)."""
+    lines = [f"# {title}", ""]
+    for name, blocks in sections.items():
         lines += [f"## {name}", ""]
         for block in blocks:
             kind = block[0]
@@ -342,9 +280,18 @@ def report_markdown(result) -> str:
                 lines += [f"- {item}" for item in block[1]] + [""]
             elif kind == "table":
                 lines += [_md_table(block[1], block[2]), ""]
-            elif kind == "figure" and block[1] == "group_bars":
-                lines += [f"![Accuracy, selection rate, TPR and FPR by group with 95% intervals]({svg_uri})", ""]
+            elif kind == "figure" and block[1] in images:
+                alt, svg = images[block[1]]
+                uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+                lines += [f"![{alt}]({uri})", ""]
     return "\n".join(lines)
+
+
+def report_markdown(result) -> str:
+    """The model card as Markdown, with the per-group figure as an embedded SVG image."""
+    r = _as_dict(result)
+    alt = "Accuracy, selection rate, TPR and FPR by group with 95% intervals"
+    return _markdown(_title(r), _sections(r), {"group_bars": (alt, group_bars_svg(r))})
 
 
 # --------------------------------------------------------------------------------------------------- HTML
@@ -369,17 +316,11 @@ def _inline_md(text: str) -> str:
     return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
 
 
-def report_html(result) -> str:
-    """The model card as one self-contained HTML page; figures are plotly with plotly.js inlined once."""
-    r = _as_dict(result)
-    c = r["config"]
-    figures = {"group_bars": group_bars_figure(r), "gaps": gaps_figure(r)}
+def _html(title: str, sections: Mapping[str, list], figures: Mapping, ok: bool = True) -> str:
+    """Sections as one self-contained HTML page; plotly.js is inlined once."""
     js_done = False
-    title = (f"Model card: bias audit (label bias {c['label_bias']:g}, noise {c['label_noise']:g}, "
-             f"{c['aggregation']})")
     body = [f"<h1>{html.escape(title)}</h1>"]
-    ok = r["passes_80_rule"] and r["passes_threshold"]
-    for name, blocks in _sections(r).items():
+    for name, blocks in sections.items():
         anchor = name.lower().replace(" ", "-")
         body.append(f'<section id="{anchor}"><h2>{html.escape(name)}</h2>')
         for block in blocks:
@@ -406,3 +347,60 @@ def report_html(result) -> str:
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
             + "\n".join(body) + "</body></html>\n")
+
+
+def report_html(result) -> str:
+    """The model card as one self-contained HTML page; figures are plotly with plotly.js inlined once."""
+    r = _as_dict(result)
+    figures = {"group_bars": group_bars_figure(r), "gaps": gaps_figure(r)}
+    return _html(_title(r), _sections(r), figures, r["passes_80_rule"] and r["passes_threshold"])
+
+
+# --------------------------------------------------------------------------------------------------- comparison
+
+def _comparison_sections(cmp: Mapping) -> dict[str, list]:
+    c, k, aggs = cmp["config"], cmp["replicates"], cmp["settings"]
+    sec: dict[str, list] = {"What was compared": [
+        ("p", f"Label aggregations {', '.join(f'`{a}`' for a in aggs)} at label bias {c['label_bias']:g} and noise "
+              f"{c['label_noise']:g}, each on the same {k} replicates: replicate i of every setting has the same "
+              "sentences, the same labeller pool and the same random start of the model; only the way labels are "
+              "bought differs. So each replicate gives a paired difference, and the differences are less noisy "
+              "than the figures themselves."),
+        ("p", "Reading the tables: the difference is the later setting minus the first, averaged over the "
+              "replicates; its 95% interval covers both training and test-set variation (two-stage bootstrap of "
+              "the paired differences). If the interval excludes 0 the direction of the effect is established; "
+              "'better in' is the share of replicates in which the later setting did better on its own."),
+    ]}
+    for name, diffs in cmp["differences"].items():
+        b, a = name.split(" - ")
+        rows = []
+        for label, key in GAP_ROWS:
+            d = diffs[key]
+            rows.append([label, _f(cmp["results"][a][key]), _f(cmp["results"][b][key]), f"{d['mean']:+.3f}",
+                         _ci(d["ci95"]), f"{d['relative_change'] * 100:+.0f}%",
+                         f"{d['share_better'] * 100:.0f}% ({d['better_is']} is better)",
+                         ", ".join(f"{v:+.3f}" for v in d["per_replicate"])])
+        sec[f"{b} against {a}"] = [
+            ("table", ["figure", f"{a} (mean)", f"{b} (mean)", "difference", "95% interval", "relative change",
+                       f"{b} better in", "each replicate"], rows),
+            ("figure", name)]
+    sec["Each setting"] = [("list", [
+        f"`{agg}`: {_verdict(r)}; label cost USD {r['label_cost_usd_per_example']:.4f} per example"
+        for agg, r in cmp["results"].items()])]
+    return sec
+
+
+def _comparison_title(cmp: Mapping) -> str:
+    return f"Comparison of label aggregations: {' vs '.join(cmp['settings'])} on {cmp['replicates']} replicates"
+
+
+def comparison_markdown(comparison) -> str:
+    """A comparison of aggregations on the same replicates, as Markdown (tables; the per-replicate differences are
+    listed beside each interval)."""
+    return _markdown(_comparison_title(comparison), _comparison_sections(comparison), {})
+
+
+def comparison_html(comparison) -> str:
+    """A comparison of aggregations as one self-contained HTML page, with a paired-difference figure for each."""
+    figures = {name: comparison_figure(comparison, name) for name in comparison["differences"]}
+    return _html(_comparison_title(comparison), _comparison_sections(comparison), figures)

@@ -1,9 +1,10 @@
 """The measured relation between the labels a model was trained on and the model's bias, for the simulation.
 
 ``scripts/make_bias_transfer.py`` runs the real audit (:func:`ecosystem.fairness.audit.run_audit`) over a grid of
-label bias x label noise x aggregation, averaged over seeds, and writes ``data/profiles/bias_transfer.csv`` (with a
-sidecar ``bias_transfer.json`` naming the script, its version and settings). This module reads that table once, keeps
-it as numpy arrays, and answers:
+label bias x label noise x aggregation, several replicates (seeds) per cell, and writes
+``data/profiles/bias_transfer.csv`` (with a sidecar ``bias_transfer.json`` naming the script, its version and
+settings): per cell the mean over replicates (``model_*``) and their spread (``model_*_seed_sd``, ``*_band_lo/hi``,
+``*_mean_ci95_lo/hi``). This module reads the means once, keeps them as numpy arrays, and answers:
 
 * ``model_bias(label_bias, label_noise, aggregation, metric="dp_difference")``: the model bias the audit measured for
   those labels, interpolated bilinearly in (label_bias, label_noise).

@@ -16,11 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecosystem.fairness import transfer as bt
-from ecosystem.fairness.audit import run_audit
+from ecosystem.fairness.audit import AuditResult, run_audit
 from ecosystem.fairness.corpus import DEFAULT_GROUPS, WordVocab, make_corpus, make_groups, tokenize
 from ecosystem.fairness.labelling import LabellerPool, collect_labels, majority_error
 from ecosystem.fairness.metrics import bootstrap_intervals, fairness_metrics
+from ecosystem.fairness.replicated import run_many
 from ecosystem.fairness.report import SECTIONS, group_bars_figure, report_html, report_markdown
+from ecosystem.fairness.settings import AuditSettings
 from ecosystem.reference import default
 
 PRICE = default("label_price_usd.crowd_classification")
@@ -259,13 +261,17 @@ def test_bootstrap_intervals_cover_their_point_estimates(seed, n, skew):
 
 # ----------------------------------------------------------------------------------------------- real audits
 
+AUDITED = ((0.0, "single"), (0.3, "single"), (0.3, "majority3"))
+AUDIT_SEEDS = (0, 1)
+
+
 @pytest.fixture(scope="module")
 def audits():
-    """Real audits (small corpus, short training), two seeds per setting."""
-    out = {}
-    for bias, agg in ((0.0, "single"), (0.3, "single"), (0.3, "majority3")):
-        out[(bias, agg)] = [run_audit(bias, 0.05, agg, seed=s, **SMALL) for s in (0, 1)]
-    return out
+    """Real audits (small corpus, short training), two seeds per setting, on two worker processes."""
+    tasks = [AuditSettings(bias, 0.05, agg, seed=s, **SMALL) for bias, agg in AUDITED for s in AUDIT_SEEDS]
+    outputs = run_many(tasks, jobs=2)
+    n = len(AUDIT_SEEDS)
+    return {cell: [AuditResult.from_dict(d) for d, _ in outputs[i * n:(i + 1) * n]] for i, cell in enumerate(AUDITED)}
 
 
 def _mean(results, attr):
@@ -377,7 +383,8 @@ def test_cli_json_prints_one_object_with_the_audit_keys(capsys, tmp_path):
     from ecosystem.__main__ import main
 
     md, page = tmp_path / "card.md", tmp_path / "card.html"
-    rc = main(["audit", "--label-bias", "0.3", "--aggregation", "majority3", "--n-train", "200", "--epochs", "1",
+    rc = main(["audit", "--replicates", "1", "--label-bias", "0.3", "--aggregation", "majority3", "--n-train", "200",
+               "--epochs", "1",
                "--n-test", "200", "--n-boot", "100", "--json", "--report-md", str(md), "--report-html", str(page)])
     out, err = capsys.readouterr()
     assert rc == 0
@@ -405,6 +412,11 @@ def test_cli_json_prints_one_object_with_the_audit_keys(capsys, tmp_path):
     (["--label-noise", "abc"], "argument --label-noise: invalid float value: 'abc'"),
     (["--n-train", "5"], "--n-train: 5 is out of range; allowed: 100 to 200000"),
     (["--target-group", "nobody"], "--target-group: 'nobody' is not one of the groups; allowed: group_a, group_b"),
+    (["--replicates", "0"], "--replicates: 0 is out of range; allowed: 1 to 200"),
+    (["--jobs", "0"], "--jobs: 0 is out of range; allowed: 1 to 64"),
+    (["--compare", "single"], "--compare: 'single' names 1 setting; name at least two"),
+    (["--compare", "single,median"], "--compare: 'median' is not allowed; allowed: single, majority3, gold"),
+    (["--replicates", "two"], "argument --replicates: invalid int value: 'two'"),
 ])
 def test_cli_bad_arguments_get_one_clear_line(capsys, argv, needle):
     from ecosystem.__main__ import main
@@ -476,10 +488,22 @@ def test_committed_table_shows_transfer_and_costs():
     assert bt.label_cost_multiplier("majority3") == pytest.approx(3.0)
     assert 1.0 < bt.label_cost_multiplier("gold") < 3.0
     assert t.biases[0] == 0.0 and t.biases[-1] == 1.0
-    for agg in ("single", "majority3", "gold"):
+    for agg in ("single", "majority3"):
         assert bt.model_bias(0.4, 0.05, agg) > bt.model_bias(0.0, 0.05, agg) + 0.03
+    for agg in ("single", "majority3", "gold"):  # gold screening holds the bias down longer, not for ever
+        assert bt.model_bias(0.6, 0.05, agg) > bt.model_bias(0.0, 0.05, agg) + 0.05
     meta = json.loads((bt.TABLE_PATH.parent / "bias_transfer.json").read_text())
     assert meta["made_by"] == "scripts/make_bias_transfer.py"
+    with bt.TABLE_PATH.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for r in rows:  # every cell from replicates: mean inside its spread band and its interval
+        n = int(r["n_replicates"])
+        assert n >= 3 and len(r["seeds"].split()) == n
+        for metric in ("model_dp_difference", "model_flip_rate"):
+            mean, sd = float(r[metric]), float(r[metric + "_seed_sd"])
+            assert float(r[metric + "_band_lo"]) <= mean <= float(r[metric + "_band_hi"])
+            assert float(r[metric + "_band_hi"]) == pytest.approx(mean + sd, abs=1e-5)
+            assert float(r[metric + "_mean_ci95_lo"]) <= mean <= float(r[metric + "_mean_ci95_hi"])
 
 
 @pytest.mark.parametrize("kwargs, needle", [
