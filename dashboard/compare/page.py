@@ -3,8 +3,16 @@
 import streamlit as st
 
 from dashboard.compare import scenarios
+from dashboard.components import levers, replicates
+from sim.scenario import ScenarioError
 
 st.title("Compare scenarios")
+replicates.setting()
+try:  # a copied link from this page keeps the scenario of the Explore levers
+    _source, _base, _scenario, _values = levers.current()
+    levers.sync_url(_source, _values, _base)
+except ScenarioError:  # levers that no longer make a scenario: Explore reports them
+    pass
 scenarios.side_by_side()
 
 st.divider()

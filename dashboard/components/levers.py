@@ -17,6 +17,8 @@ import streamlit as st
 from sim.scenario import Scenario, ScenarioError, load_scenario, preset_names, scenario_from_yaml
 
 UPLOAD_PREFIX = "upload: "
+# URL parameters that are page state, not levers: widgets bound to the URL (``bind="query-params"``) own them
+PAGE_PARAMS: set[str] = {"reps", "tab", "series", "ts_ref", "flow_month", "window", "cmp", "cmp_metric", "cls_month"}
 DEFAULT_PRESET = "baseline"
 
 
@@ -232,7 +234,7 @@ def init_session() -> None:
         problems.append("shock_month is set without shock_pct; the shock needs both (shock_pct=-50&shock_month=24)")
     if "ow_month" in params and "ow" not in params:
         values["ow"] = True
-    unknown = sorted(set(params) - set(LEVERS) - {"preset"})
+    unknown = sorted(set(params) - set(LEVERS) - {"preset"} - PAGE_PARAMS)
     if unknown:
         problems.append(f"unknown URL parameters ignored: {', '.join(unknown)}; allowed: preset, "
                         + ", ".join(LEVERS))
@@ -271,10 +273,14 @@ def url_params(source: str, values: dict[str, Any], base: Scenario) -> dict[str,
 
 
 def sync_url(source: str, values: dict[str, Any], base: Scenario) -> None:
+    """Write the levers into the URL, leaving the page-state parameters (bound widgets) as they are."""
     params = url_params(source, values, base)
-    now = {k: st.query_params.get(k) for k in st.query_params}
-    if now != params:
-        st.query_params.from_dict(params)
+    for k in ["preset", *LEVERS]:
+        now = st.query_params.get(k)
+        if k in params and now != params[k]:
+            st.query_params[k] = params[k]
+        elif k not in params and now is not None:
+            del st.query_params[k]
 
 
 def _reset_to_source() -> None:
