@@ -23,9 +23,11 @@ st.caption("A sweep runs a scenario many times (seeds, parameter grids, Latin hy
            "`python -m sim sweep data/sweeps/NAME.yaml --out runs/NAME`. Fan: the median run and the bands that "
            "hold the middle 50% and 90% of runs, month by month.")
 try:
-    from dashboard.compare import sweep_browser
+    from dashboard.compare import sweep_browser, sweep_builder
 except ImportError as exc:  # pragma: no cover - the sweep modules ship with sim/
     st.info(f"Sweeps are not available in this checkout ({exc}).")
     st.stop()
+with st.expander("Build a sweep of the current scenario", expanded=False, icon=":material/tune:"):
+    sweep_builder.builder()
 sweep_browser.controls()
 sweep_browser.browse()

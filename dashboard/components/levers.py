@@ -106,6 +106,17 @@ def changed(values: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
 
 def apply(base: Scenario, values: dict[str, Any]) -> Scenario:
     """The base scenario with the levers applied (only those that differ from its own values)."""
+    ov = overrides(base, values)
+    return base.with_overrides(ov) if ov else base
+
+
+# lever -> the scenario field it sets (dotted path): the levers a sweep can vary
+SWEEPABLE = {"demand": "market.demand_growth_multiplier", "wage_floor": "policy.wage_floor_usd_per_hour",
+             "carbon": "policy.carbon_price_usd_per_tco2", "audit_threshold": "policy.bias_audit.threshold"}
+
+
+def overrides(base: Scenario, values: dict[str, Any]) -> dict[str, Any]:
+    """The scenario overrides (dotted paths) the levers that differ from the base scenario's own values make."""
     base_values = values_from_scenario(base)
     diff = changed(values, base_values)
     ov: dict[str, Any] = {}
@@ -129,7 +140,7 @@ def apply(base: Scenario, values: dict[str, Any]) -> Scenario:
     if values.get("shock_pct"):
         shock = {"month": int(values["shock_month"]), "kind": "gpu_price", "change": float(values["shock_pct"]) / 100}
         ov["shocks"] = [sh.model_dump(mode="json") for sh in base.shocks] + [shock]
-    return base.with_overrides(ov) if ov else base
+    return ov
 
 
 def reference_for(base: Scenario, values: dict[str, Any]) -> Scenario:

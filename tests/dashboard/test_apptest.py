@@ -265,3 +265,38 @@ def test_a_blocking_audit_that_fails_every_model_gets_a_banner_and_no_nan_card()
     assert "— (no tokens served)" in _kpis(at)["API price (last month)"][0]
     banners = " ".join(w.value for w in at.warning)
     assert "no API opens" in banners and "threshold 0.01" in banners
+
+
+def test_sweep_builder_writes_a_spec_of_the_current_scenario():
+    from sim.experiments.spec import spec_from_yaml
+
+    at = _app({"preset": "baseline", "carbon": "100", "reps": "1"})
+    at.switch_page("compare/page.py").run()
+    _ok(at)
+    at.multiselect(key="sb_levers").set_value(["demand", "wage_floor"]).run()
+    at.number_input(key="sb_levels_demand").set_value(2).run()
+    _ok(at)
+    # 2 demand levels x 3 wage-floor levels (the default) x 3 replicates
+    assert "grid design: 6 points x 3 replicates = **18 runs**" in " ".join(c.value for c in at.caption)
+    spec_text = next(b for b in at.get("download_button") if b.proto.label == "Sweep spec (YAML)")
+    assert spec_text is not None
+    from dashboard.compare import sweep_builder
+    from dashboard.components import levers
+    from sim.scenario import load_scenario
+
+    base = load_scenario("baseline")
+    values = {**levers.values_from_scenario(base), "carbon": 100.0}
+    data = sweep_builder.spec_dict("t", "baseline", levers.overrides(base, values), 42,
+                                   {"market.demand_growth_multiplier": {"low": 0.5, "high": 2.0, "levels": 2}},
+                                   "grid", None, 2, 12)
+    import yaml
+
+    spec = spec_from_yaml(yaml.safe_dump(data))
+    # the sweep starts from the scenario in front of the analyst: the preset and its changed levers
+    assert spec.base.scenario == "baseline"
+    assert spec.base.overrides == {"policy.carbon_price_usd_per_tco2": 100.0}
+    assert spec.n_runs == 4
+    at.radio(key="sb_design").set_value("sobol").run()
+    at.selectbox(key="sb_sobol_n").set_value(32).run()
+    _ok(at)
+    assert any("Sobol' base sample 32 is small" in w.value for w in at.warning)
