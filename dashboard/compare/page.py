@@ -27,7 +27,10 @@ try:
 except ImportError as exc:  # pragma: no cover - the sweep modules ship with sim/
     st.info(f"Sweeps are not available in this checkout ({exc}).")
     st.stop()
-with st.expander("Build a sweep of the current scenario", expanded=False, icon=":material/tune:"):
-    sweep_builder.builder()
+builder = st.expander("Build a sweep of the current scenario", icon=":material/tune:", key="sb_open",
+                      on_change="rerun")  # keeps its state over reruns; its content runs only while open
+if builder.open:
+    with builder:
+        sweep_builder.builder()
 sweep_browser.controls()
 sweep_browser.browse()

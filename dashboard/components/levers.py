@@ -384,7 +384,8 @@ def sidebar(on_change: Callable[[], None] | None = None) -> tuple[str, Scenario,
     sync_url(source, values, base)
     link = "?" + "&".join(f"{k}={v}" for k, v in url_params(source, values, base).items())
     # plain text (st.code would load a 1.5 MB syntax highlighter); a zero-width space after each & lets it wrap
-    sb.caption("Share this scenario: the page URL holds the levers: **" + link.replace("&", "&\u200b") + "**"
+    sb.caption("Share this view: the page URL holds the levers and the page's state (tab, series, month, selection, "
+               "replicates); the levers alone: **" + link.replace("&", "&\u200b") + "**"
                + (". Uploaded scenarios cannot travel in a link; download their YAML instead."
                   if source.startswith(UPLOAD_PREFIX) else ""))
     return source, base, scenario, values
