@@ -8,14 +8,14 @@ import streamlit as st
 
 from dashboard.components.replicates import Replicates
 from sim.diagnostics import prices
-from sim.diagnostics.checks import Finding, run_checks
+from sim.diagnostics.checks import Finding
 
 
 def findings(reps: Replicates) -> list[tuple[Finding, int]]:
     """Each kind of finding once (from the first seed that has it) with the number of seeds that have it."""
     seen: dict[str, tuple[Finding, int]] = {}
     for v in reps.views:
-        for f in run_checks(v.scenario, v.metrics, v.flows_by_type):
+        for f in v.findings:
             first, count = seen.get(f.kind, (f, 0))
             seen[f.kind] = (first, count + 1)
     return list(seen.values())
@@ -27,14 +27,10 @@ def banners(reps: Replicates) -> None:
         st.warning(f"**Check the model here:** {f.message}{where}", icon=":material/report:")
 
 
-def price_parts(reps: Replicates) -> list:
-    return [prices.price_parts(v.metrics, v.flows_by_type, v.scenario) for v in reps.views]
-
-
 def why_sentences(reps: Replicates, ref: Replicates) -> list[str]:
     """The API price (at the horizon), the GPU price (at the horizon) and the label price (over the run) against
     the reference, each in one sentence naming the part that moved most."""
-    a, b = price_parts(reps), price_parts(ref)
+    a, b = [v.price_parts for v in reps.views], [v.price_parts for v in ref.views]
     horizon = int(reps.first.metrics["step"].max())
     month = f"month {horizon}"
     api = prices.compare_api_price(a, b, [horizon])

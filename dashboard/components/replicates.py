@@ -14,7 +14,7 @@ import multiprocessing
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import streamlit as st
@@ -36,10 +36,18 @@ _EMPTY_FLOWS = pd.DataFrame({"step": pd.Series(dtype="int64"), "payer_id": pd.Se
 
 
 @dataclass
+class ReplicateRun(RunView):
+    """A replicate's run with what the worker derived from it: price parts and plausibility findings."""
+
+    price_parts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    findings: list = field(default_factory=list)
+
+
+@dataclass
 class Replicates:
     """The runs of one scenario over its replicate seeds; ``first`` is the scenario's own seed."""
 
-    views: list[RunView]
+    views: list[ReplicateRun]
 
     @property
     def first(self) -> RunView:
@@ -82,11 +90,11 @@ def _cache() -> tuple[OrderedDict, threading.Lock]:
     return OrderedDict(), threading.Lock()
 
 
-def _view(scenario: Scenario, seed: int, out) -> RunView:
-    metrics, by_type, events, run_s = out
-    result = RunResult(scenario=scenario, seed=seed, metrics=metrics, agents=_empty_agents(), flows=_EMPTY_FLOWS,
-                       events=events)
-    return RunView(result=result, flows_by_type=by_type, run_s=run_s)
+def _view(scenario: Scenario, seed: int, out: dict) -> ReplicateRun:
+    result = RunResult(scenario=scenario, seed=seed, metrics=out["metrics"], agents=_empty_agents(),
+                       flows=_EMPTY_FLOWS, events=out["events"])
+    return ReplicateRun(result=result, flows_by_type=out["flows_by_type"], run_s=out["run_s"],
+                        price_parts=out["price_parts"], findings=out["findings"])
 
 
 def get(scenario: Scenario, n: int, label: str = "Simulating") -> Replicates:
@@ -102,7 +110,7 @@ def get(scenario: Scenario, n: int, label: str = "Simulating") -> Replicates:
     if missing:
         done = {"n": 0}
 
-        def work() -> dict[int, RunView]:
+        def work() -> dict[int, ReplicateRun]:
             pool = _pool()
             futures = {pool.submit(run_replicate, text, s): s for s in missing}
             out = {}

@@ -35,7 +35,9 @@ def _first(mask: pd.Series, steps: pd.Series) -> tuple[int | None, int]:
     return (int(hit.iloc[0]) if len(hit) else None), int(mask.sum())
 
 
-def run_checks(scenario, metrics: pd.DataFrame, flows: pd.DataFrame) -> list[Finding]:
+def run_checks(scenario, metrics: pd.DataFrame, flows: pd.DataFrame,
+               parts: pd.DataFrame | None = None) -> list[Finding]:
+    """The findings of one run (``parts``: its ``price_parts`` when already computed)."""
     m = metrics[metrics["step"] >= 1].reset_index(drop=True)
     out: list[Finding] = []
     if m.empty:
@@ -66,7 +68,7 @@ def run_checks(scenario, metrics: pd.DataFrame, flows: pd.DataFrame) -> list[Fin
                                f"The GPU price sits on its {word} ({share:g} x the reference price, "
                                f"{bound[i]:,.2f} USD per GPU-hour) from month {first}, in {n} of {horizon} months: "
                                f"the bound, not supply and demand, sets the price there."))
-    parts = price_parts(metrics, flows)
+    parts = price_parts(metrics, flows) if parts is None else parts
     below = parts["label_price_usd"] < parts["label_wages_usd_per_label"] * (1 - 1e-9)
     first, n = _first(below.fillna(False), parts["step"])
     if first is not None:

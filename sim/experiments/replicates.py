@@ -107,14 +107,21 @@ def flows_by_type(flows: pd.DataFrame) -> pd.DataFrame:
         "amount_usd"].sum()
 
 
-def run_replicate(scenario_yaml: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, float]:
-    """One replicate, for a worker process: (metrics, flows by actor type, events, run seconds). The scenario
-    travels as its YAML and the per-payment ledger stays in the worker (it is aggregated there)."""
+def run_replicate(scenario_yaml: str, seed: int) -> dict:
+    """One replicate, for a worker process: its metrics, flows by actor type, events, price parts
+    (``sim.diagnostics.prices``), plausibility findings (``sim.diagnostics.checks``) and run seconds. The scenario
+    travels as its YAML; the per-payment ledger stays in the worker (aggregated there)."""
     import time
 
+    from sim.diagnostics.checks import run_checks
+    from sim.diagnostics.prices import price_parts
     from sim.runner import run
     from sim.scenario import scenario_from_yaml
 
     t0 = time.perf_counter()
-    result = run(scenario_from_yaml(scenario_yaml), seed=seed, collect_agents=False)
-    return result.metrics, flows_by_type(result.flows), result.events, time.perf_counter() - t0
+    scenario = scenario_from_yaml(scenario_yaml)
+    result = run(scenario, seed=seed, collect_agents=False)
+    by_type = flows_by_type(result.flows)
+    parts = price_parts(result.metrics, by_type, scenario)
+    return {"metrics": result.metrics, "flows_by_type": by_type, "events": result.events, "price_parts": parts,
+            "findings": run_checks(scenario, result.metrics, by_type, parts), "run_s": time.perf_counter() - t0}

@@ -273,6 +273,8 @@ def test_sweep_builder_writes_a_spec_of_the_current_scenario():
     at = _app({"preset": "baseline", "carbon": "100", "reps": "1"})
     at.switch_page("compare/page.py").run()
     _ok(at)
+    at.session_state["sb_open"] = True  # open the builder's expander (its content runs only while open)
+    at.run()
     at.multiselect(key="sb_levers").set_value(["demand", "wage_floor"]).run()
     at.number_input(key="sb_levels_demand").set_value(2).run()
     _ok(at)
