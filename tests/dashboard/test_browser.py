@@ -45,15 +45,21 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
+    """One headless Chromium for the module (one playwright: the sync API cannot nest)."""
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 2200}, accept_downloads=True)
-        pg = context.new_page()
-        pg.set_default_timeout(WAIT_MS)
-        yield pg
-        context.close()
-        browser.close()
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 2200}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(WAIT_MS)
+    yield pg
+    context.close()
 
 
 def shot(page, name: str) -> None:
@@ -172,19 +178,21 @@ def test_every_page_opens(page, server, nav, slug, marker):
 
 
 @pytest.fixture()
-def fresh(server):
-    """A new browser context per call (a new session: nothing but the URL carries the view)."""
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+def fresh(server, browser):
+    """Open a URL in a new browser context (a new session: nothing but the URL carries the view)."""
+    contexts = []
 
-        def open_page(url: str):
-            pg = browser.new_context(viewport={"width": 1400, "height": 2200}).new_page()
-            pg.set_default_timeout(WAIT_MS)
-            pg.goto(url)
-            return pg
+    def open_page(url: str):
+        context = browser.new_context(viewport={"width": 1400, "height": 2200}, accept_downloads=True)
+        contexts.append(context)
+        pg = context.new_page()
+        pg.set_default_timeout(WAIT_MS)
+        pg.goto(url)
+        return pg
 
-        yield open_page
-        browser.close()
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
 def series_chips(page) -> list[str]:
