@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard.components.replicates import Replicates
 from sim.diagnostics import prices
 from sim.diagnostics.checks import Finding
+from sim.experiments.replicates import paired_test
 
 
 def findings(reps: Replicates) -> list[tuple[Finding, int]]:
@@ -36,7 +37,12 @@ def why_sentences(reps: Replicates, ref: Replicates) -> list[str]:
     api = prices.compare_api_price(a, b, [horizon])
     gpu = prices.compare_gpu_price(a, b, [horizon])
     label = prices.compare_label_price(a, b, range(1, horizon + 1))
-    return [prices.api_sentence(api, month),
+    test = paired_test([float(m["api_price_usd_per_mtok"].iloc[-1]) for m in reps.metrics],
+                       [float(m["api_price_usd_per_mtok"].iloc[-1]) for m in ref.metrics])
+    verdict = "" if test.n_pairs < 2 else (
+        f" The change of the API price is {'a finding' if test.finding else 'within run-to-run variation'} "
+        f"(Wilcoxon signed-rank on {test.n_pairs} paired seeds, p = {test.p_value:.2g}).")
+    return [prices.api_sentence(api, month) + verdict,
             prices.simple_sentence(gpu, f"GPU price at {month}", "USD per GPU-hour", month),
             prices.simple_sentence(label, "label price over the run", "USD per label", "the run", 4)]
 
