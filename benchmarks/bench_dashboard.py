@@ -15,8 +15,9 @@ Measures, each as the median of ``--repeats`` tries:
 * ``time_series_tab_s``: on a loaded first page, from a click on the Time series tab to its plotly lines drawn (the
   browser fetches and parses Streamlit's plotly.js chunk for the first plotly chart);
 * ``raw_sim_s``: ``sim.runner.run(baseline)`` in this process: the simulation alone;
-* ``lever_change_s``: one step of the demand lever (a new, uncached scenario: a full simulation) until the KPIs
-  change and the page is idle again; ``lever_change_cached_s``: stepping back to a value already simulated.
+* ``lever_change_s``: one step of the demand lever (a new, uncached scenario: the default replicates, 8 seeds run
+  on a process pool of 2) until the KPI cards change and the page is idle again; ``lever_change_cached_s``:
+  stepping back to a value already simulated.
 
 Reports the ratios first_page / static_page and lever_change / raw_sim, and the targets (first page within 3 s of
 navigation, a lever change redrawn within 1.5 s). Writes ``benchmarks/results/dashboard.json``. Timings depend on
@@ -35,6 +36,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from dashboard.components.replicates import DEFAULT_REPLICATES, POOL_WORKERS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,6 +70,7 @@ def dashboard_ready(page) -> None:
     page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stMetricValue\"]').length == 10")
     page.locator('[data-testid="stMetric"] svg').first.wait_for(state="visible")
     page.get_by_text("The chain forms").wait_for(state="visible")
+    page.wait_for_function(IDLE_JS)
     page.locator('.st-key-w_demand input[type="range"]').wait_for(state="visible")
 
 
@@ -179,10 +183,12 @@ def main() -> int:
         "first_page_over_plotly_page": results["first_page_s"] / results["plotly_page_s"],
         "lever_change_over_raw_sim": results["lever_change_s"] / results["raw_sim_s"],
         "lever_change_cached_over_static_page": results["lever_change_cached_s"] / results["static_page_s"],
+        "lever_change_over_plotly_page": results["lever_change_s"] / results["plotly_page_s"],
     }
     verdict = {k: ("met" if results[k] <= v else "missed") for k, v in TARGETS.items()}
     record = {
         "benchmark": "dashboard", "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "repeats": args.repeats,
+        "explore_replicates": DEFAULT_REPLICATES, "replicate_pool_workers": POOL_WORKERS,
         "results_s": {k: round(v, 4) for k, v in results.items()},
         "ratios": {k: round(v, 3) for k, v in ratios.items()},
         "targets_s": TARGETS, "targets": verdict,

@@ -26,11 +26,20 @@ st.html("""<style>
 </style>""")
 levers.init_session()  # levers from a shared link (?preset=...&carbon=...) before any page runs
 
+explore = st.Page(HERE / "explore" / "page.py", title="Explore", icon=":material/explore:", url_path="explore")
+
+
+def _home() -> None:
+    """The root URL opens Explore with the link's parameters. Explore is not itself the default page: Streamlit
+    serves the default page at / only, and a first request to /explore would answer "Page not found"."""
+    st.switch_page(explore, query_params={k: st.query_params.get_all(k) for k in st.query_params})
+
+
 page = st.navigation(
     {
         "Scenarios": [
-            st.Page(HERE / "explore" / "page.py", title="Explore", icon=":material/explore:", url_path="explore",
-                    default=True),
+            st.Page(_home, title="Home", url_path="home", default=True, visibility="hidden"),
+            explore,
             st.Page(HERE / "compare" / "page.py", title="Compare & sweep", icon=":material/compare_arrows:",
                     url_path="compare"),
             st.Page(HERE / "ethics" / "page.py", title="Ethics", icon=":material/balance:", url_path="ethics"),

@@ -105,3 +105,20 @@ def replicates_histogram(runs: pd.DataFrame, outcome: str) -> go.Figure:
     fig.update_yaxes(title_text="runs (count)")
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10))
     return fig
+
+
+def heatmap_figure(runs: pd.DataFrame, x: str, y: str, outcome: str) -> go.Figure:
+    """A 2-D grid sweep: the outcome's mean over the replicates at each pair of levels."""
+    if runs.empty:
+        return empty_figure("no runs finished yet")
+    table = runs.groupby([y, x])[outcome].mean().unstack(x).sort_index()
+    n = runs.groupby([y, x])[outcome].count().unstack(x).reindex_like(table)
+    fig = go.Figure(go.Heatmap(z=table.to_numpy(), x=[f"{v:.4g}" for v in table.columns],
+                               y=[f"{v:.4g}" for v in table.index], colorscale="Viridis",
+                               customdata=n.to_numpy(), colorbar=dict(title=outcome),
+                               hovertemplate=f"{x.split('.')[-1]} %{{x}}<br>{y.split('.')[-1]} %{{y}}<br>mean "
+                                             f"{outcome} %{{z:,.4g}} over %{{customdata}} runs<extra></extra>"))
+    fig.update_xaxes(title_text=f"{x} (scenario units)", type="category")
+    fig.update_yaxes(title_text=f"{y} (scenario units)", type="category")
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10))
+    return fig

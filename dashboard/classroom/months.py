@@ -37,12 +37,13 @@ def stepper(view: RunView) -> int:
     """Previous / slider / next, and a button per milestone; the chosen month (starts at the first model)."""
     m = view.metrics
     horizon = int(m["step"].max())
-    if "cls_month" not in st.session_state or not 1 <= st.session_state["cls_month"] <= horizon:
+    from_link = "cls_month" in st.query_params and "cls_month" not in st.session_state
+    if not from_link and ("cls_month" not in st.session_state or not 1 <= st.session_state["cls_month"] <= horizon):
         first_model = m.loc[m["models_available"] > 0, "step"]
         st.session_state["cls_month"] = int(first_model.iloc[0]) if len(first_model) else 1
     c_prev, c_slider, c_next = st.columns([1.4, 6, 1.4], vertical_alignment="bottom")
     c_prev.button("◀ previous", on_click=_step, args=(-1, horizon), key="cls_prev", width="stretch")
-    month = c_slider.slider("Month", 1, horizon, key="cls_month")
+    month = c_slider.slider("Month", 1, horizon, key="cls_month", bind="query-params")
     c_next.button("next month ▶", on_click=_step, args=(1, horizon), key="cls_next", width="stretch")
     marks = milestones(view)
     jump_cols = st.columns(len(marks))

@@ -14,6 +14,7 @@ except Exception as exc:  # levers from another page that no longer make a valid
     st.error(f"The current levers do not make a valid scenario ({exc}); showing the baseline.")
     base = scenario = levers.load_source(levers.DEFAULT_PRESET)
     source, values = levers.DEFAULT_PRESET, levers.values_from_scenario(scenario)
+levers.sync_url(source, values, base)  # a copied link from this page keeps the scenario
 changes = levers.changed(values, levers.values_from_scenario(base))
 view = state.get_run(scenario, label=f"Simulating {scenario.name}")
 st.caption(f"Scenario **{source}**" + (" with " + ", ".join(f"{k}={v}" for k, v in changes.items()) if changes

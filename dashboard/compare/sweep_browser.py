@@ -11,10 +11,14 @@ import streamlit as st
 
 from dashboard.charts import sweeps as charts
 from dashboard.charts.format import axis_title
+from dashboard.compare.sweep_builder import sobol_warning
 from dashboard.components import sweeps
 from sim.experiments.analysis import AnalysisError, sensitivity, summarize
 from sim.experiments.store import ResultsStore, StoreError
 from sim.experiments.spec import SweepSpecError, load_spec, sweep_names
+
+
+UNSTABLE_CONF = 0.1  # a Sobol' index known only to +-0.1 cannot rank inputs
 
 
 def controls() -> None:
@@ -109,10 +113,18 @@ def _results(store_dir: Path, polling: bool) -> None:
             try:
                 sens = sensitivity(store, outcome)
                 st.plotly_chart(charts.sensitivity_figure(sens, outcome), key="sw_sens")
+                warning = sobol_warning(spec)
+                if warning is None and "ST_conf" in sens and float(sens["ST_conf"].max()) > UNSTABLE_CONF:
+                    warning = (f"The 95% interval of a total Sobol' index is up to ±{sens['ST_conf'].max():.2f}: "
+                               "the sample is too small for a stable ranking; run a larger base sample.")
+                if warning:
+                    st.warning(warning)
             except AnalysisError as exc:
                 st.info(f"Sensitivity not available yet: {exc}")
         else:
             st.plotly_chart(charts.replicates_histogram(runs, outcome), key="sw_hist")
+    if spec.design == "grid" and len(params) == 2:
+        st.plotly_chart(charts.heatmap_figure(runs, params[0], params[1], outcome), key="sw_heatmap")
     if params:
         c1, c2 = st.columns(2)
         x = c1.selectbox("Input (x axis)", params, key="sw_x")

@@ -25,6 +25,8 @@ class Kpi:
     def delta(self, reference: "Kpi | None") -> str | None:
         if reference is None:
             return None
+        if not (math.isfinite(self.value) and math.isfinite(reference.value)):
+            return None  # a figure missing in either run has no change to show
         if self.absolute_delta:
             d = self.value - reference.value
             if abs(d) < 1e-12:
@@ -53,6 +55,53 @@ class Kpi:
         return {"delta": text, "delta_color": self.delta_color}
 
 
+# key -> (label, unit, better, help, absolute delta); the order is the cards' order
+CARDS: dict[str, tuple[str, str, str, str, bool]] = {
+    "app_users": ("App users (last month)", "users", "higher", "end users subscribed to any app at the horizon",
+                  False),
+    "tokens_served": ("Tokens served (last month)", "tokens/month", "higher",
+                      "API tokens served to apps in the last month", False),
+    "gpu_price": ("GPU rental price (last month)", "USD/GPU-hour", "neither",
+                  "capacity-weighted mean price of a GPU-hour across clouds", False),
+    "api_price": ("API price (last month)", "USD/1M tokens", "lower", "token-weighted mean price providers charge apps",
+                  False),
+    "hhi_api": ("API concentration (HHI)", "HHI", "lower",
+                "Herfindahl-Hirschman index (0-10,000) of providers' tokens served; above 2,500 = highly concentrated",
+                True),
+    "end_user_spend": ("End-user spend (whole run)", "USD", "neither",
+                       "end users' subscription payments to apps, summed over all months", False),
+    "models_released": ("Models released (whole run)", "models", "higher",
+                        "models released by labs or the outside world", False),
+    "labeller_wage": ("Labeller pay (run mean)", "USD/hour", "higher",
+                      "hours-weighted mean hourly pay of labelling workers over the run", False),
+    "co2": ("CO2 emitted (whole run)", "tCO2", "lower", "emissions of the electricity used by every GPU-hour sold",
+            False),
+    "deployed_bias": ("Deployed bias (last month)", "parity gap", "lower",
+                      "token-weighted demographic-parity gap of the models serving tokens (0-1)", True),
+}
+# what a card says when its figure does not exist in the run (never "nan")
+MISSING = {"api_price": "— (no tokens served)", "deployed_bias": "— (no model deployed)",
+           "labeller_wage": "— (no labelling work)"}
+
+
+def format_value(key: str, value: float) -> str:
+    """A card's figure with its unit; a figure the run does not have is a dash with the reason."""
+    if value is None or not math.isfinite(value):
+        return MISSING.get(key, "— (not in this run)")
+    return {
+        "app_users": lambda v: human(v, "users"),
+        "tokens_served": lambda v: human(v, "tokens/mo"),
+        "gpu_price": lambda v: f"{v:,.2f} USD/GPU\u2011h",
+        "api_price": lambda v: f"{v:,.3f} USD/1M tok",
+        "hhi_api": lambda v: f"{v:,.0f} HHI",
+        "end_user_spend": lambda v: human(v, "USD"),
+        "models_released": lambda v: f"{v:,.0f} models",
+        "labeller_wage": lambda v: f"{v:,.2f} USD/hour",
+        "co2": lambda v: human(v, "tCO2"),
+        "deployed_bias": lambda v: f"{v:.3f} parity gap",
+    }[key](value)
+
+
 def _final(m: pd.DataFrame, col: str) -> float:
     return float(m[col].iloc[-1]) if len(m) else math.nan
 
@@ -72,29 +121,11 @@ def kpis(metrics: pd.DataFrame) -> list[Kpi]:
     co2 = float(months["co2_t"].sum())
     hhi = _final(m, "hhi_api")
     bias = _final(m, "deployed_bias")
-    cards = [
-        Kpi("app_users", "App users (last month)", users, "users", human(users, "users"), "higher",
-            "end users subscribed to any app at the horizon"),
-        Kpi("tokens_served", "Tokens served (last month)", tokens, "tokens/month", human(tokens, "tokens/mo"),
-            "higher", "API tokens served to apps in the last month"),
-        Kpi("gpu_price", "GPU rental price (last month)", gpu, "USD/GPU-hour", f"{gpu:,.2f} USD/GPU\u2011h", "neither",
-            "capacity-weighted mean price of a GPU-hour across clouds"),
-        Kpi("api_price", "API price (last month)", api, "USD/1M tokens", f"{api:,.3f} USD/1M tok", "lower",
-            "token-weighted mean price providers charge apps"),
-        Kpi("hhi_api", "API concentration (HHI)", hhi, "HHI", f"{hhi:,.0f} HHI", "lower",
-            "Herfindahl-Hirschman index (0-10,000) of providers' tokens served; above 2,500 = highly concentrated",
-            absolute_delta=True),
-        Kpi("end_user_spend", "End-user spend (whole run)", spend, "USD", human(spend, "USD"), "neither",
-            "end users' subscription payments to apps, summed over all months"),
-        Kpi("models_released", "Models released (whole run)", released, "models", f"{released:,.0f} models",
-            "higher", "models released by labs or the outside world"),
-        Kpi("labeller_wage", "Labeller pay (run mean)", wage, "USD/hour", f"{wage:,.2f} USD/hour", "higher",
-            "hours-weighted mean hourly pay of labelling workers over the run"),
-        Kpi("co2", "CO2 emitted (whole run)", co2, "tCO2", human(co2, "tCO2"), "lower",
-            "emissions of the electricity used by every GPU-hour sold"),
-        Kpi("deployed_bias", "Deployed bias (last month)", bias, "parity gap", f"{bias:.3f} parity gap", "lower",
-            "token-weighted demographic-parity gap of the models serving tokens (0-1)", absolute_delta=True),
-    ]
+    values = {"app_users": users, "tokens_served": tokens, "gpu_price": gpu, "api_price": api, "hhi_api": hhi,
+              "end_user_spend": spend, "models_released": released, "labeller_wage": wage, "co2": co2,
+              "deployed_bias": bias}
+    cards = [Kpi(key, label, values[key], unit, format_value(key, values[key]), better, help_text, absolute_delta=ab)
+             for key, (label, unit, better, help_text, ab) in CARDS.items()]
     trends = {
         "app_users": months["app_users"], "tokens_served": months["tokens_served"],
         "gpu_price": months["gpu_price_usd_per_hour"], "api_price": months["api_price_usd_per_mtok"],

@@ -18,6 +18,8 @@ from dashboard.components import state
 from sim.scenario import Scenario, ScenarioError, load_scenario, preset_names, scenario_from_yaml
 
 UPLOAD_PREFIX = "upload: "
+# URL parameters that are page state, not levers: widgets bound to the URL (``bind="query-params"``) own them
+PAGE_PARAMS: set[str] = {"reps", "tab", "series", "ts_ref", "flow_month", "window", "cmp", "cmp_metric", "cls_month"}
 DEFAULT_PRESET = "baseline"
 
 
@@ -105,6 +107,17 @@ def changed(values: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
 
 def apply(base: Scenario, values: dict[str, Any]) -> Scenario:
     """The base scenario with the levers applied (only those that differ from its own values)."""
+    ov = overrides(base, values)
+    return base.with_overrides(ov) if ov else base
+
+
+# lever -> the scenario field it sets (dotted path): the levers a sweep can vary
+SWEEPABLE = {"demand": "market.demand_growth_multiplier", "wage_floor": "policy.wage_floor_usd_per_hour",
+             "carbon": "policy.carbon_price_usd_per_tco2", "audit_threshold": "policy.bias_audit.threshold"}
+
+
+def overrides(base: Scenario, values: dict[str, Any]) -> dict[str, Any]:
+    """The scenario overrides (dotted paths) the levers that differ from the base scenario's own values make."""
     base_values = values_from_scenario(base)
     diff = changed(values, base_values)
     ov: dict[str, Any] = {}
@@ -128,7 +141,7 @@ def apply(base: Scenario, values: dict[str, Any]) -> Scenario:
     if values.get("shock_pct"):
         shock = {"month": int(values["shock_month"]), "kind": "gpu_price", "change": float(values["shock_pct"]) / 100}
         ov["shocks"] = [sh.model_dump(mode="json") for sh in base.shocks] + [shock]
-    return base.with_overrides(ov) if ov else base
+    return ov
 
 
 def reference_for(base: Scenario, values: dict[str, Any]) -> Scenario:
@@ -233,7 +246,7 @@ def init_session() -> None:
         problems.append("shock_month is set without shock_pct; the shock needs both (shock_pct=-50&shock_month=24)")
     if "ow_month" in params and "ow" not in params:
         values["ow"] = True
-    unknown = sorted(set(params) - set(LEVERS) - {"preset"})
+    unknown = sorted(set(params) - set(LEVERS) - {"preset"} - PAGE_PARAMS)
     if unknown:
         problems.append(f"unknown URL parameters ignored: {', '.join(unknown)}; allowed: preset, "
                         + ", ".join(LEVERS))
@@ -272,10 +285,14 @@ def url_params(source: str, values: dict[str, Any], base: Scenario) -> dict[str,
 
 
 def sync_url(source: str, values: dict[str, Any], base: Scenario) -> None:
+    """Write the levers into the URL, leaving the page-state parameters (bound widgets) as they are."""
     params = url_params(source, values, base)
-    now = {k: st.query_params.get(k) for k in st.query_params}
-    if now != params:
-        st.query_params.from_dict(params)
+    for k in ["preset", *LEVERS]:
+        now = st.query_params.get(k)
+        if k in params and now != params[k]:
+            st.query_params[k] = params[k]
+        elif k not in params and now is not None:
+            del st.query_params[k]
 
 
 def _reset_to_source() -> None:
@@ -369,7 +386,8 @@ def sidebar(on_change: Callable[[], None] | None = None) -> tuple[str, Scenario,
     sb.caption(state.estimate_text(scenario))
     link = "?" + "&".join(f"{k}={v}" for k, v in url_params(source, values, base).items())
     # plain text (st.code would load a 1.5 MB syntax highlighter); a zero-width space after each & lets it wrap
-    sb.caption("Share this scenario: the page URL holds the levers: **" + link.replace("&", "&\u200b") + "**"
+    sb.caption("Share this view: the page URL holds the levers and the page's state (tab, series, month, selection, "
+               "replicates); the levers alone: **" + link.replace("&", "&\u200b") + "**"
                + (". Uploaded scenarios cannot travel in a link; download their YAML instead."
                   if source.startswith(UPLOAD_PREFIX) else ""))
     return source, base, scenario, values

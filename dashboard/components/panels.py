@@ -12,8 +12,9 @@ from dashboard.charts import concentration as concentration_charts
 
 def lazy_tabs(draws: dict[str, Callable[[], None]], key: str) -> None:
     """One tab per entry; tabs run lazily (``on_change="rerun"``): only the open tab's function runs, so only its
-    figures are built and sent to the browser."""
-    tabs = st.tabs(list(draws), key=key, on_change="rerun")
+    figures are built and sent to the browser. The open tab is in the URL (``?<key>=<label>``), so a copied link
+    opens the same tab."""
+    tabs = st.tabs(list(draws), key=key, on_change="rerun", bind="query-params")
     for tab, draw in zip(tabs, draws.values()):
         if tab.open:
             with tab:

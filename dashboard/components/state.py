@@ -18,6 +18,7 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
+from sim.experiments.replicates import flows_by_type
 from sim.runner import FRAMES, RunResult, run
 from sim.scenario import Scenario, ScenarioError, decode_yaml_bytes, scenario_from_yaml
 
@@ -85,10 +86,7 @@ class RunView:
         return self.result.scenario
 
 
-def aggregate_flows(flows: pd.DataFrame) -> pd.DataFrame:
-    """Payments summed per month, payer type, payee type and category (a few hundred rows instead of ~30,000)."""
-    return flows.groupby(["step", "payer_type", "payee_type", "category"], as_index=False, sort=True)[
-        "amount_usd"].sum()
+aggregate_flows = flows_by_type  # payments per month, payer type, payee type and category
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

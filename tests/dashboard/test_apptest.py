@@ -39,7 +39,9 @@ def test_explore_shows_kpis_charts_and_shares_the_preset(explore):
     assert len(kpis) == 10
     assert all(v and v != "n/a" for v, _ in kpis.values())
     # every KPI value carries its unit
-    assert kpis["App users (last month)"][0].endswith("users")
+    assert kpis["App users (last month)"][0].split(" · ")[0].endswith("users")
+    # replicates by default: the median with the middle 50% of seeds
+    assert " · 50%: " in kpis["App users (last month)"][0]
     assert "USD" in kpis["End-user spend (whole run)"][0]
     # the first tab is the overview: no plotly chart (tabs are lazy), a month-by-month line in every card
     assert len(explore.get("plotly_chart")) == 0
@@ -51,29 +53,29 @@ def test_explore_shows_kpis_charts_and_shares_the_preset(explore):
 
 
 def test_explore_time_series_tab_draws_the_chosen_metrics(explore):
-    explore.session_state["explore_tab"] = "Time series"
+    explore.session_state["tab"] = "Time series"
     explore.run()
     _ok(explore)
-    assert len(explore.get("plotly_chart")) == 1
-    assert explore.get_by_key("ts_metrics") is not None
-    explore.session_state["explore_tab"] = "Overview"
+    # one fan chart (median and bands over the seeds) per chosen metric
+    assert len(explore.get("plotly_chart")) == len(explore.get_by_key("series").value) >= 1
+    explore.session_state["tab"] = "Overview"
     explore.run()
 
 
 @pytest.mark.parametrize("tab, widget", [("Money flows", "flow_month"), ("Value by stage", None),
                                          ("Concentration", None), ("Events", "events_kinds")])
 def test_explore_tabs_draw_their_figure(explore, tab, widget):
-    explore.session_state["explore_tab"] = tab
+    explore.session_state["tab"] = tab
     explore.run()
     _ok(explore)
     assert len(explore.get("plotly_chart")) == 1, tab
     if widget:
         assert explore.get_by_key(widget) is not None
-    explore.session_state["explore_tab"] = "Download & save"
+    explore.session_state["tab"] = "Download & save"
     explore.run()
     labels = {b.label for b in explore.get("download_button")}
     assert {"Results (CSV, zip)", "Results (Parquet, zip)", "Scenario (YAML)"} <= labels
-    explore.session_state["explore_tab"] = "Overview"
+    explore.session_state["tab"] = "Overview"
     explore.run()
 
 
@@ -127,7 +129,7 @@ def test_compare_table_has_a_row_per_kpi_and_a_delta_column():
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     at.switch_page("compare/page.py").run()
     _ok(at)
-    chosen = at.multiselect(key="cmp_chosen")
+    chosen = at.multiselect(key="cmp")
     assert len(chosen.value) == 2
     table = at.dataframe[0].value
     assert len(table) == 10
@@ -241,3 +243,62 @@ def test_ethics_live_audit_runs_and_offers_reports(tmp_path, monkeypatch):
     assert {"Audit report (Markdown)", "Audit report (HTML, works offline)"} <= labels
     assert len(at.get("plotly_chart")) == 3  # group bars, gaps, transfer curve with this audit marked
     assert at.select_slider(key="au_curve_noise").value == 0.05  # the curve at the audit's own label noise
+
+
+def test_a_gpu_price_shock_is_explained_with_figures_and_tested_against_seed_noise():
+    at = _app({"preset": "baseline", "shock_pct": "-50", "shock_month": "24"})
+    _ok(at)
+    text = " ".join(md.value for md in at.markdown)
+    assert "Why the prices changed" in text
+    assert "the API price is" in text and "the part that moved most is the" in text
+    deltas = [d for _, d in _kpis(at).values() if d and "vs preset" in d]
+    # every change states whether it is a finding, with the test and its p-value
+    assert deltas and all(("a finding" in d or "within run-to-run variation" in d) and "Wilcoxon p = " in d
+                          for d in deltas if not d.startswith("no change"))
+
+
+def test_a_blocking_audit_that_fails_every_model_gets_a_banner_and_no_nan_card():
+    at = _app({"preset": "baseline", "audit": "1", "audit_threshold": "0.01", "reps": "2"})
+    _ok(at)
+    values = [v for v, _ in _kpis(at).values()]
+    assert not any("nan" in v.lower() for v in values)
+    assert "— (no tokens served)" in _kpis(at)["API price (last month)"][0]
+    banners = " ".join(w.value for w in at.warning)
+    assert "no API opens" in banners and "threshold 0.01" in banners
+
+
+def test_sweep_builder_writes_a_spec_of_the_current_scenario():
+    from sim.experiments.spec import spec_from_yaml
+
+    at = _app({"preset": "baseline", "carbon": "100", "reps": "1"})
+    at.switch_page("compare/page.py").run()
+    _ok(at)
+    at.session_state["sb_open"] = True  # open the builder's expander (its content runs only while open)
+    at.run()
+    at.multiselect(key="sb_levers").set_value(["demand", "wage_floor"]).run()
+    at.number_input(key="sb_levels_demand").set_value(2).run()
+    _ok(at)
+    # 2 demand levels x 3 wage-floor levels (the default) x 3 replicates
+    assert "grid design: 6 points x 3 replicates = **18 runs**" in " ".join(c.value for c in at.caption)
+    spec_text = next(b for b in at.get("download_button") if b.proto.label == "Sweep spec (YAML)")
+    assert spec_text is not None
+    from dashboard.compare import sweep_builder
+    from dashboard.components import levers
+    from sim.scenario import load_scenario
+
+    base = load_scenario("baseline")
+    values = {**levers.values_from_scenario(base), "carbon": 100.0}
+    data = sweep_builder.spec_dict("t", "baseline", levers.overrides(base, values), 42,
+                                   {"market.demand_growth_multiplier": {"low": 0.5, "high": 2.0, "levels": 2}},
+                                   "grid", None, 2, 12)
+    import yaml
+
+    spec = spec_from_yaml(yaml.safe_dump(data))
+    # the sweep starts from the scenario in front of the analyst: the preset and its changed levers
+    assert spec.base.scenario == "baseline"
+    assert spec.base.overrides == {"policy.carbon_price_usd_per_tco2": 100.0}
+    assert spec.n_runs == 4
+    at.radio(key="sb_design").set_value("sobol").run()
+    at.selectbox(key="sb_sobol_n").set_value(32).run()
+    _ok(at)
+    assert any("Sobol' base sample 32 is small" in w.value for w in at.warning)

@@ -45,15 +45,21 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
+    """One headless Chromium for the module (one playwright: the sync API cannot nest)."""
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 2200}, accept_downloads=True)
-        pg = context.new_page()
-        pg.set_default_timeout(WAIT_MS)
-        yield pg
-        context.close()
-        browser.close()
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 2200}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(WAIT_MS)
+    yield pg
+    context.close()
 
 
 def shot(page, name: str) -> None:
@@ -87,7 +93,7 @@ def test_explore_lever_sankey_download_upload(page, server):
     no_exception(page)
     assert "preset=baseline" in page.url
     before = kpi_texts(page)
-    assert before[0].endswith("users")
+    assert before[0].split(" · ")[0].endswith("users") and " · 50%: " in before[0]  # median of the seeds, band
     # every KPI card draws its month-by-month line
     page.locator('[data-testid="stMetric"] svg').first.wait_for(state="visible")
     assert page.locator('[data-testid="stMetric"]:has(svg)').count() == 10
@@ -166,3 +172,133 @@ def test_every_page_opens(page, server, nav, slug, marker):
     no_exception(page)
     assert f"/{slug}" in page.url
     shot(page, slug)
+
+
+# ---- replicates, full-state links, banners, sweep builder -----------------------------------------------------
+
+
+@pytest.fixture()
+def fresh(server, browser):
+    """Open a URL in a new browser context (a new session: nothing but the URL carries the view)."""
+    contexts = []
+
+    def open_page(url: str):
+        context = browser.new_context(viewport={"width": 1400, "height": 2200}, accept_downloads=True)
+        contexts.append(context)
+        pg = context.new_page()
+        pg.set_default_timeout(WAIT_MS)
+        pg.goto(url)
+        return pg
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def series_chips(page) -> list[str]:
+    return page.locator('.st-key-series [data-tag]').all_inner_texts()
+
+
+def test_a_first_request_to_explore_opens_replicated_explore(fresh, server):
+    page = fresh(server + "/explore?preset=baseline&shock_pct=-50&reps=4")
+    page.get_by_text("Why the prices changed").wait_for(state="visible")
+    wait_idle(page)
+    no_exception(page)
+    assert page.get_by_text("Page not found").count() == 0
+    assert "/explore?" in page.url and "shock_pct=-50" in page.url and "reps=4" in page.url
+    values = kpi_texts(page)
+    assert len(values) == 10 and all(" · 50%: " in v or v.startswith("—") for v in values)
+    deltas = page.locator('[data-testid="stMetricDelta"]').all_inner_texts()
+    assert deltas and all("Wilcoxon p = " in d for d in deltas if "no change" not in d)
+    assert page.get_by_text("4 seeds (42 to 45)").count() == 1
+    text = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text="the API price is").inner_text()
+    assert "the part that moved most is the" in text and "USD per 1M tokens" in text
+    shot(page, "explore_replicated")
+
+
+def test_a_copied_link_opens_the_same_view_on_every_page(fresh, server):
+    page = fresh(server + "/explore?preset=baseline&shock_pct=-50&reps=3&tab=Time+series")
+    page.locator(".js-plotly-plot .scatterlayer .trace").first.wait_for(state="visible")
+    wait_idle(page)
+    page.locator('.st-key-series button[aria-label="Remove API price (USD per 1M tokens)"]').click()
+    page.wait_for_function("() => window.location.search.includes('series=')")
+    wait_idle(page)
+    chips, url = series_chips(page), page.url
+    assert len(chips) == 3 and "tab=Time+series" in url
+    copy = fresh(url)
+    copy.locator(".js-plotly-plot .scatterlayer .trace").first.wait_for(state="visible")
+    wait_idle(copy)
+    assert series_chips(copy) == chips
+    assert copy.get_by_role("tab", name="Time series").get_attribute("aria-selected") == "true"
+    assert copy.locator('.st-key-w_shock_pct [data-testid="stSliderThumbValue"]').inner_text() == "-50%"
+    assert copy.locator('.st-key-reps input').input_value() == "3"
+    # Compare keeps the scenario and the replicates, and its selection travels
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Compare & sweep", exact=True).click()
+    page.get_by_text("At the horizon").wait_for(state="visible")
+    wait_idle(page)
+    assert "/compare?" in page.url and "shock_pct=-50" in page.url and "reps=3" in page.url
+    page.locator(".st-key-cmp").click()
+    page.get_by_role("option", name="preset: gpu_price_crash").click()
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => window.location.search.includes('cmp=')")
+    wait_idle(page)
+    chosen = page.locator('.st-key-cmp [data-tag]').all_inner_texts()
+    assert len(chosen) == 3
+    copy = fresh(page.url)
+    copy.get_by_text("At the horizon").wait_for(state="visible")
+    wait_idle(copy)
+    assert copy.locator('.st-key-cmp [data-tag]').all_inner_texts() == chosen
+    no_exception(copy)
+    # Classroom keeps the scenario and its month
+    copy = fresh(server + "/classroom?preset=baseline&shock_pct=-50&cls_month=30")
+    copy.get_by_text("Month 30:").first.wait_for(state="visible")
+    wait_idle(copy)
+    assert "shock_pct=-50" in copy.url
+    no_exception(copy)
+    for slug, marker in (("ethics", "Ethics of the chain"), ("plan", "Cost planner")):
+        copy = fresh(server + f"/{slug}?preset=baseline&shock_pct=-50")
+        copy.get_by_role("heading", name=marker).wait_for(state="visible")
+        assert copy.get_by_text("Page not found").count() == 0
+        no_exception(copy)
+
+
+def test_an_implausible_state_gets_a_banner_and_no_nan(fresh, server):
+    page = fresh(server + "/explore?preset=baseline&audit=1&audit_threshold=0.01&reps=2")
+    page.get_by_text("Check the model here").first.wait_for(state="visible")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stMetricValue\"]').length == 10")
+    wait_idle(page)
+    banners = " ".join(page.locator('[data-testid="stAlert"]').all_inner_texts())
+    assert "no API opens" in banners and "threshold 0.01" in banners
+    values = kpi_texts(page)
+    assert not any("nan" in v.lower() for v in values) and "— (no tokens served)" in values
+    shot(page, "explore_banners")
+
+
+def test_sweep_builder_runs_a_grid_of_the_current_scenario_into_a_heatmap(fresh, server):
+    page = fresh(server + "/compare?preset=baseline&reps=1")
+    page.get_by_text("At the horizon").wait_for(state="visible")
+    wait_idle(page)
+    page.get_by_text("Build a sweep of the current scenario").click()
+    page.locator(".st-key-sb_levers").click()
+    page.get_by_role("option", name="Demand growth multiplier (x)").click()
+    page.get_by_role("option", name="Carbon price (USD/tCO2)").click()
+    page.get_by_text("Sweeps the scenario of the Explore page").click()  # closes the list
+    wait_idle(page)
+    for key in ("sb_levels_demand", "sb_levels_carbon"):
+        box = page.locator(f".st-key-{key} input")
+        box.fill("2")
+        box.press("Enter")
+        wait_idle(page)
+    months = page.locator(".st-key-sb_months input")
+    months.fill("6")
+    months.press("Enter")
+    wait_idle(page)
+    page.get_by_text("grid design: 4 points x 3 replicates = 12 runs").wait_for(state="visible")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Sweep spec (YAML)").click()
+    spec_text = Path(info.value.path()).read_text()
+    assert "market.demand_growth_multiplier" in spec_text and "policy.carbon_price_usd_per_tco2" in spec_text
+    page.get_by_role("button", name="Run this sweep").click()
+    page.locator(".st-key-sw_heatmap .js-plotly-plot").wait_for(state="visible", timeout=180_000)
+    no_exception(page)
+    shot(page, "sweep_builder_heatmap")
