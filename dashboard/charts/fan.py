@@ -21,9 +21,14 @@ def _dates(dates: pd.Series) -> pd.Series:
 
 
 def add_fan(fig: go.Figure, band: pd.DataFrame, name: str, color: str, dash: str | None = None,
-            show_90: bool = True) -> None:
-    """The median line of ``band`` with its 50% band (p25-p75) and, if asked, its 90% band (p5-p95)."""
+            show_90: bool = True, log_y: bool = False) -> None:
+    """The median line of ``band`` with its 50% band (p25-p75) and, if asked, its 90% band (p5-p95); on a log axis
+    values <= 0 (no app users yet) are left out."""
     band = band[band["runs"] > 0]
+    if log_y:
+        band = band.copy()
+        cols = ["p5", "p25", "median", "p75", "p95"]
+        band[cols] = band[cols].where(band[cols] > 0)
     x = _dates(band["date"])
     pairs = [("p25", "p75", 0.30, "50%")]
     if show_90:
@@ -55,11 +60,12 @@ def fan_figure(forecast: pd.DataFrame, metric: str, what_if: pd.DataFrame | None
     """The unmodified forecast's fan for ``metric`` and, if given, the what-if's fan over it."""
     if forecast.empty or not (forecast["runs"] > 0).any():
         return empty_figure(f"{metric_label(metric)}: no run defines it in this period")
+    log_y = log_y and _any_positive(forecast)
     fig = go.Figure()
-    add_fan(fig, forecast, "unmodified forecast", FORECAST_COLOR)
+    add_fan(fig, forecast, "unmodified forecast", FORECAST_COLOR, log_y=log_y)
     if what_if is not None:
-        add_fan(fig, what_if, what_if_name, WHAT_IF_COLOR, dash="dash", show_90=False)
-    return _layout(fig, metric, log_y and _positive(forecast, what_if), height)
+        add_fan(fig, what_if, what_if_name, WHAT_IF_COLOR, dash="dash", show_90=False, log_y=log_y)
+    return _layout(fig, metric, log_y, height)
 
 
 def difference_figure(difference: pd.DataFrame, metric: str, relative: bool = True, height: int = 300) -> go.Figure:
@@ -87,9 +93,10 @@ def reality_figure(band: pd.DataFrame, metric: str, points: pd.DataFrame, cutoff
     """The simulated fan for ``metric`` with the published points of ``points`` (``kind, date, published, low,
     high, source``): in-sample targets and out-of-sample facts in two marker styles, each with its tolerance bar,
     and a line at the end of the calibration window. A yearly point (``YYYY``) is drawn at mid-year."""
+    log_y = log_y and (band.empty or _any_positive(band)) and bool((points["low"] > 0).all())
     fig = go.Figure()
     if not band.empty and (band["runs"] > 0).any():
-        add_fan(fig, band, "simulated (history_2020)", FORECAST_COLOR)
+        add_fan(fig, band, "simulated (history_2020)", FORECAST_COLOR, log_y=log_y)
     styles = {"in-sample target": (IN_SAMPLE_COLOR, "circle"), "out-of-sample fact": (OUT_OF_SAMPLE_COLOR, "diamond")}
     for kind, (color, symbol) in styles.items():
         part = points[points["kind"] == kind]
@@ -109,16 +116,9 @@ def reality_figure(band: pd.DataFrame, metric: str, points: pd.DataFrame, cutoff
                   annotation_text="end of calibration window", annotation_position="top left")
     if not fig.data:
         return empty_figure(f"{metric_label(metric)}: nothing to show")
-    positive = (band.empty or _positive(band)) and (points["low"] > 0).all()
-    return _layout(fig, metric, log_y and positive, height)
+    return _layout(fig, metric, log_y, height)
 
 
-def _positive(*frames: pd.DataFrame | None) -> bool:
-    """Whether every defined value is > 0 (a log axis needs it)."""
-    for f in frames:
-        if f is None:
-            continue
-        defined = f[f["runs"] > 0]
-        if len(defined) and (defined[["p5", "median", "p95"]] <= 0).any().any():
-            return False
-    return True
+def _any_positive(band: pd.DataFrame) -> bool:
+    """Whether some defined median is > 0 (else a log axis would be empty)."""
+    return bool((band.loc[band["runs"] > 0, "median"] > 0).any())

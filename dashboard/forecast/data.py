@@ -38,5 +38,5 @@ def bands(levers_json: str, sets: int, seeds: int, months: int | None) -> tuple[
     """(band frame of every variant, summary) for the levers given as JSON (a hashable cache key)."""
     levers = forecast.load_levers(json.loads(levers_json))
     fc = forecast.forecast(SCENARIO, levers, sets=sets, seeds=seeds, months=months, workers=WORKERS,
-                           cache_dir=forecast.CACHE_DIR)
+                           cache_dir=forecast.default_cache_dir())
     return fc.bands, fc.summary()

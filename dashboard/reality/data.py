@@ -46,7 +46,7 @@ def check(seeds: int, sets: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     scenario = reality.reality_scenario(facts)
     parameter_sets = forecast.load_parameter_sets(limit=sets) if sets else [{}]
     runs = forecast.run_ensemble(scenario, parameter_sets, forecast.forecast_seeds(scenario, seeds),
-                                 workers=1, cache_dir=forecast.CACHE_DIR)
+                                 workers=1, cache_dir=forecast.default_cache_dir())
     metrics = sorted({t.metric for t in targets} | {t.metric for t in facts})
     info = {"scenario": scenario.name, "start": scenario.start_date, "months": scenario.horizon_months,
             "runs": len(parameter_sets) * seeds, "sets": len(parameter_sets), "seeds": seeds}

@@ -18,7 +18,7 @@ several seeds, with what-if levers at calendar dates, summarised per metric and 
   (``Scenario.content_key`` after the set and the levers are applied), its seed, and a fingerprint of the code and
   reference data (``sim/``, ``ecosystem/``, ``data/reference/``, ``data/profiles/``), so a changed model never
   reads stale runs. Missing runs run in this process (``workers=1``) or in a process pool (``workers=N``, the sweep
-  machinery's executor); the results do not depend on which.
+  machinery's executor); the results do not depend on which. ``$LLM_CHAIN_FORECAST_CACHE`` moves the cache.
 
 CLI: ``python -m sim forecast [SCENARIO] --out DIR [--seeds N] [--sets N] [--workers N] [--months N]
 [--set PATH=VALUE ...] [--shock KIND:CHANGE@YYYY-MM ...] [--levers FILE] [--accepted CSV] [--cache DIR | --no-cache]``
@@ -31,6 +31,7 @@ import argparse
 import functools
 import hashlib
 import json
+import os
 import sys
 import time
 import warnings
@@ -53,6 +54,7 @@ from sim.scenario.presets import REPO_ROOT
 DEFAULT_SCENARIO = "forecast_2031"
 ACCEPTED_PATH = REPO_ROOT / "data" / "calibration" / "history_2020_accepted.csv"
 CACHE_DIR = REPO_ROOT / "runs" / "forecast_cache"
+CACHE_ENV = "LLM_CHAIN_FORECAST_CACHE"  # another cache directory (tests point it at a temporary one)
 QUANTILES = {"p5": 0.05, "p25": 0.25, "median": 0.5, "p75": 0.75, "p95": 0.95}
 BAND_COLUMNS = ["variant", "metric", "date", "step", "runs", *QUANTILES]
 VARIANTS = ("forecast", "what_if", "difference", "relative_change")
@@ -150,6 +152,11 @@ def code_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
+def default_cache_dir() -> Path:
+    """``$LLM_CHAIN_FORECAST_CACHE`` if set, else ``runs/forecast_cache`` in the repository."""
+    return Path(os.environ[CACHE_ENV]) if os.environ.get(CACHE_ENV) else CACHE_DIR
+
+
 def run_key(scenario: Scenario, seed: int) -> str:
     return hashlib.sha256(f"{scenario.content_key()}:{int(seed)}:{code_fingerprint()}".encode()).hexdigest()[:24]
 
@@ -162,11 +169,13 @@ def simulate(scenario: Scenario, seed: int) -> pd.DataFrame:
 
 
 def run_ensemble(scenario: Scenario, sets: list[dict[str, Any]], seeds: list[int], levers: Levers | None = None,
-                 workers: int = 1, cache_dir: str | Path | None = CACHE_DIR,
+                 workers: int = 1, cache_dir: str | Path | None = "default",
                  progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Every (set, seed) run of ``scenario`` with the set's parameters and the levers applied: one frame with
-    ``set_id, seed`` and the metrics columns, ordered by set, seed and step. ``cache_dir=None``: no disk cache."""
+    ``set_id, seed`` and the metrics columns, ordered by set, seed and step. ``cache_dir``: ``"default"``
+    (``default_cache_dir()``), a directory, or None for no disk cache."""
     levers = levers or Levers()
+    cache_dir = default_cache_dir() if cache_dir == "default" else cache_dir
     jobs: list[tuple[int, int, Scenario]] = []
     for set_id, params in enumerate(sets):
         try:
@@ -341,7 +350,7 @@ def _num(x: Any) -> float | None:
 
 def forecast(scenario: Scenario | str = DEFAULT_SCENARIO, levers: Levers | None = None, sets: int | None = None,
              seeds: int = 3, workers: int = 1, months: int | None = None, accepted: str | Path | None = None,
-             parameter_sets: list[dict[str, Any]] | None = None, cache_dir: str | Path | None = CACHE_DIR,
+             parameter_sets: list[dict[str, Any]] | None = None, cache_dir: str | Path | None = "default",
              progress: Callable[[int, int], None] | None = None) -> Forecast:
     """The forecast of ``scenario`` over the first ``sets`` accepted sets (all by default; or ``parameter_sets``
     given directly) x ``seeds`` seeds, unmodified and with ``levers``, with its bands (see the module docstring)."""
@@ -428,7 +437,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shock", action="append", default=[], metavar="KIND:CHANGE@YYYY-MM",
                         help="what-if: a dated shock, e.g. gpu_price:-0.5@2027-01 (repeatable)")
     parser.add_argument("--levers", default=None, help="what-if levers YAML {overrides: {...}, shocks: [...]}")
-    parser.add_argument("--cache", default=str(CACHE_DIR), help="run cache directory (default runs/forecast_cache)")
+    parser.add_argument("--cache", default="default", help="run cache directory (default runs/forecast_cache, or "
+                        f"${CACHE_ENV})")
     parser.add_argument("--no-cache", action="store_true", help="run everything, store nothing in the cache")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
