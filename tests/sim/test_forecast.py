@@ -166,3 +166,17 @@ def test_cli_bad_input_is_one_message_and_exit_2(tmp_path, capsys, argv, message
 def test_parse_shock_reads_kind_change_and_date():
     shock = parse_shock("gpu_price:-0.5@2027-01")
     assert (shock.kind, shock.change, shock.at, shock.month) == ("gpu_price", -0.5, "2027-01", None)
+
+
+@pytest.mark.parametrize("levers", [
+    Levers(overrides={"policy.open_weights_release.at": SHOCK_AT}),
+    Levers(overrides={"policy.bias_audit.enabled": True, "policy.bias_audit.start_at": SHOCK_AT,
+                      "policy.bias_audit.threshold": 0.01}),
+    Levers(shocks=[Shock(kind="demand", change=1.0, at=SHOCK_AT)]),
+], ids=["open_weights_at", "bias_audit_start_at", "demand_shock_at"])
+def test_every_dated_lever_leaves_the_months_before_its_date_alone(sets, tmp_path, levers):
+    fc = forecast("forecast_2031", levers, parameter_sets=sets[:1], seeds=1, months=MONTHS, cache_dir=tmp_path)
+    diff = fc.bands[(fc.bands["variant"] == "difference") & (fc.bands["runs"] > 0)]
+    before, after = diff[diff["date"] < SHOCK_AT], diff[diff["date"] >= SHOCK_AT]
+    assert (before[list(QUANTILES)] == 0).all().all()
+    assert (after[list(QUANTILES)].abs() > 0).any().any()  # the lever does act from its date on
