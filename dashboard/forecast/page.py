@@ -22,12 +22,16 @@ st.caption(f"**{data.SCENARIO}** from {start} to {last}, run over the accepted c
 
 sb = st.sidebar
 sb.subheader("Ensemble")
-sets = sb.slider("Accepted sets", 1, n_accepted, min(data.DEFAULT_SETS, n_accepted), key="fc_sets",
-                 help="the first N accepted sets, best first")
-seeds = sb.slider("Seeds per set", 1, 10, data.DEFAULT_SEEDS, key="fc_seeds",
-                  help="common random numbers: every set meets the same seeds")
 years = list(range(int(start[:4]) + 1, int(last[:4]) + 1))
-until = sb.select_slider("Forecast to (December of)", options=years, value=years[-1], key="fc_until")
+for key, default in (("fc_sets", min(data.DEFAULT_SETS, n_accepted)), ("fc_seeds", data.DEFAULT_SEEDS),
+                     ("fc_until", years[-1])):
+    st.session_state.setdefault(key, default)  # defaults once; a link or a test may set them first
+st.session_state["fc_sets"] = min(st.session_state["fc_sets"], n_accepted)  # the accepted file may shrink
+sets = sb.slider("Accepted sets", 1, n_accepted, key="fc_sets",
+                 help="the first N accepted sets, best first")
+seeds = sb.slider("Seeds per set", 1, 10, key="fc_seeds",
+                  help="common random numbers: every set meets the same seeds")
+until = sb.select_slider("Forecast to (December of)", options=years, key="fc_until")
 until_date = min(f"{until}-12", last)
 months = month_of_date(start, until_date)
 sb.subheader("What-if")

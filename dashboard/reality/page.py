@@ -20,12 +20,14 @@ st.caption(f"The calibrated run **history_2020** (January 2020 on, the best acce
 points = data.points()
 metrics = sorted(points["metric"].unique(), key=list(points["metric"]).index)
 c1, c2, c3 = st.columns([1, 1, 1])
-seeds = c1.number_input("Seeds", min_value=1, max_value=10, value=data.DEFAULT_SEEDS, step=1, key="rc_seeds",
+st.session_state.setdefault("rc_seeds", data.DEFAULT_SEEDS)
+seeds = c1.number_input("Seeds", min_value=1, max_value=10, step=1, key="rc_seeds",
                         help="replicates of the run (common random numbers); the bands are across them")
 across = c2.toggle("Across the accepted sets", key="rc_sets",
                    help="run every accepted parameter set (data/calibration/history_2020_accepted.csv) x the seeds, "
                         "not only the best set")
-log_y = c3.toggle("Log scale", value=True, key="rc_log")
+st.session_state.setdefault("rc_log", True)
+log_y = c3.toggle("Log scale", key="rc_log")
 chosen = st.multiselect("Metrics", metrics, default=metrics, key="rc_metrics", format_func=metric_label)
 
 bands, table, info = data.check(int(seeds), data.accepted_count() if across else 0)
