@@ -27,8 +27,11 @@ for key, default in (("fc_sets", min(data.DEFAULT_SETS, n_accepted)), ("fc_seeds
                      ("fc_until", years[-1])):
     st.session_state.setdefault(key, default)  # defaults once; a link or a test may set them first
 st.session_state["fc_sets"] = min(st.session_state["fc_sets"], n_accepted)  # the accepted file may shrink
-sets = sb.slider("Accepted sets", 1, n_accepted, key="fc_sets",
-                 help="the first N accepted sets, best first")
+if n_accepted > 1:
+    sets = sb.slider("Accepted sets", 1, n_accepted, key="fc_sets", help="the first N accepted sets, best first")
+else:  # a slider needs two values
+    sets = 1
+    sb.caption("One accepted set: the bands are across seeds only.")
 seeds = sb.slider("Seeds per set", 1, 10, key="fc_seeds",
                   help="common random numbers: every set meets the same seeds")
 until = sb.select_slider("Forecast to (December of)", options=years, key="fc_until")

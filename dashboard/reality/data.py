@@ -10,6 +10,7 @@ import streamlit as st
 from sim.experiments import forecast, reality
 
 DEFAULT_SEEDS = 3
+MAX_SETS = 10  # "across the accepted sets" runs at most this many (best first), so the page stays quick
 
 
 @st.cache_data(show_spinner=False)

@@ -23,14 +23,15 @@ c1, c2, c3 = st.columns([1, 1, 1])
 st.session_state.setdefault("rc_seeds", data.DEFAULT_SEEDS)
 seeds = c1.number_input("Seeds", min_value=1, max_value=10, step=1, key="rc_seeds",
                         help="replicates of the run (common random numbers); the bands are across them")
+n_sets = min(data.accepted_count(), data.MAX_SETS)
 across = c2.toggle("Across the accepted sets", key="rc_sets",
-                   help="run every accepted parameter set (data/calibration/history_2020_accepted.csv) x the seeds, "
-                        "not only the best set")
+                   help=f"run the first {n_sets} accepted parameter sets (data/calibration/history_2020_accepted.csv, "
+                        "best first) x the seeds, not only the best set")
 st.session_state.setdefault("rc_log", True)
 log_y = c3.toggle("Log scale", key="rc_log")
 chosen = st.multiselect("Metrics", metrics, default=metrics, key="rc_metrics", format_func=metric_label)
 
-bands, table, info = data.check(int(seeds), data.accepted_count() if across else 0)
+bands, table, info = data.check(int(seeds), n_sets if across else 0)
 summary = reality.fit_summary(table).set_index("kind")
 k1, k2, k3, k4 = st.columns(4)
 ins, outs = summary.loc[reality.IN_SAMPLE], summary.loc[reality.OUT_OF_SAMPLE]

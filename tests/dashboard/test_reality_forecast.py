@@ -89,6 +89,11 @@ def test_reality_check_controls_respond(reality):
     reality.number_input(key="rc_seeds").set_value(2).run()
     _ok(reality)
     assert any("x 2 seeds" in c.value for c in reality.caption)
+    reality.number_input(key="rc_seeds").set_value(1).run()
+    reality.toggle(key="rc_sets").set_value(True).run()  # every accepted set (at most 10) x 1 seed
+    _ok(reality)
+    n_sets = min(len(pd.read_csv(Path(APP).parents[1] / "data" / "calibration" / "history_2020_accepted.csv")), 10)
+    assert any(f"{n_sets} runs ({n_sets} sets x 1 seeds)" in c.value for c in reality.caption)
 
 
 @pytest.fixture(scope="module")
