@@ -13,7 +13,7 @@ COMMANDS = {
     "analyze": ("sim.experiments.analysis", "summarise a sweep's results and sensitivities"),
     "calibrate": ("sim.experiments.calibration.cli",
                   "calibrate uncertain parameters against dated targets (history matching)"),
-    "forecast": ("sim.experiments.forecast",
+    "forecast": ("sim.experiments.forecast.cli",
                  "forecast over the accepted parameter sets x seeds, with what-if levers at dates (bands)"),
 }
 
