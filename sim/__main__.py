@@ -1,4 +1,4 @@
-"""``python -m sim``: run a scenario, list presets, run and analyse sweeps, calibrate on dated targets, forecast with bands."""
+"""``python -m sim``: run a scenario, list presets, run and analyse sweeps, calibrate on dated targets, forecast."""
 
 from __future__ import annotations
 

@@ -180,3 +180,13 @@ def test_every_dated_lever_leaves_the_months_before_its_date_alone(sets, tmp_pat
     before, after = diff[diff["date"] < SHOCK_AT], diff[diff["date"] >= SHOCK_AT]
     assert (before[list(QUANTILES)] == 0).all().all()
     assert (after[list(QUANTILES)].abs() > 0).any().any()  # the lever does act from its date on
+
+
+def test_the_run_cache_key_follows_the_scenario_content_and_the_seed():
+    from sim.experiments.forecast import run_key
+    from sim.scenario import load_scenario
+
+    s = load_scenario("forecast_2031")
+    assert run_key(s, 1) == run_key(load_scenario("forecast_2031"), 1)
+    assert run_key(s, 1) != run_key(s, 2)
+    assert run_key(s, 1) != run_key(s.with_overrides({"market.api_margin": 0.3}), 1)
