@@ -44,6 +44,12 @@ page = st.navigation(
                     url_path="compare"),
             st.Page(HERE / "ethics" / "page.py", title="Ethics", icon=":material/balance:", url_path="ethics"),
         ],
+        "Calendar time": [
+            st.Page(HERE / "reality" / "page.py", title="Reality check", icon=":material/fact_check:",
+                    url_path="reality"),
+            st.Page(HERE / "forecast" / "page.py", title="Forecast", icon=":material/trending_up:",
+                    url_path="forecast"),
+        ],
         "Learn and plan": [
             st.Page(HERE / "classroom" / "page.py", title="Classroom", icon=":material/school:",
                     url_path="classroom"),

@@ -1,4 +1,4 @@
-"""``python -m sim``: run a scenario, list presets, run and analyse sweeps, calibrate on dated targets."""
+"""``python -m sim``: run a scenario, list presets, run and analyse sweeps, calibrate on dated targets, forecast."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ COMMANDS = {
     "analyze": ("sim.experiments.analysis", "summarise a sweep's results and sensitivities"),
     "calibrate": ("sim.experiments.calibration.cli",
                   "calibrate uncertain parameters against dated targets (history matching)"),
+    "forecast": ("sim.experiments.forecast.cli",
+                 "forecast over the accepted parameter sets x seeds, with what-if levers at dates (bands)"),
 }
 
 
