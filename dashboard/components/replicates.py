@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 
-from dashboard.components.state import RunView, with_progress
+from dashboard.components.state import RunRefused, RunView, check_budget, with_progress
 from sim.experiments.replicates import replicate_seeds, run_replicate
 from sim.runner import RunResult, _empty_agents
 from sim.scenario import Scenario
@@ -108,21 +108,35 @@ def get(scenario: Scenario, n: int, label: str = "Simulating") -> Replicates:
             cache.move_to_end((text, s))
     missing = [s for s in seeds if s not in have]
     if missing:
+        check_budget(scenario)  # the same size budget as a single run (each seed is one run of this size)
+        key = f"replicates:{scenario.content_key()}:{n}"
+        cancelled = st.session_state.setdefault("cancelled_runs", set())
+        if key in cancelled:
+            raise RunRefused(f"{label}: cancelled; change a lever, or press 'Run again' to start it anew")
         done = {"n": 0}
+        stop = threading.Event()
 
         def work() -> dict[int, ReplicateRun]:
             pool = _pool()
             futures = {pool.submit(run_replicate, text, s): s for s in missing}
             out = {}
-            for fut in cf.as_completed(futures):
-                out[futures[fut]] = _view(scenario, futures[fut], fut.result())
-                done["n"] += 1
+            try:
+                for fut in cf.as_completed(futures):
+                    if stop.is_set():
+                        break
+                    out[futures[fut]] = _view(scenario, futures[fut], fut.result())
+                    done["n"] += 1
+            finally:
+                for fut in futures:  # the page stopped waiting: seeds not started yet never start
+                    fut.cancel()
+            if stop.is_set():
+                raise RunRefused(f"{label}: cancelled")
             return out
 
         def poll() -> tuple[float, str]:
             return done["n"] / len(missing), f"{label}: {done['n']} of {len(missing)} seeds"
 
-        new = with_progress(work, poll)
+        new = with_progress(work, poll, stop, lambda: cancelled.add(key))
         with lock:
             for s, v in new.items():
                 cache[(text, s)] = v
