@@ -134,8 +134,8 @@ def test_long_extreme_scenarios_run_600_months(scenario):
 
 
 @pytest.mark.parametrize("name", ["baseline", "bias_audit_mandate", "demand_boom", "gpu_price_crash",
-                                  "labeller_wage_floor", pytest.param("market_at_scale", marks=pytest.mark.slow),
-                                  "open_weights_shock"])
+                                  "labeller_wage_floor", pytest.param("market_at_scale", marks=pytest.mark.soak),
+                                  "open_weights_shock", "history_2020", "forecast_2031"])
 def test_every_preset_runs_to_600_months(name, tmp_path):
     result = run(load_scenario(name), months=600, stream_to=tmp_path)  # streamed: memory flat in the horizon
     assert int(result.metrics["step"].max()) == 600
