@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dashboard.test_browser import WAIT_MS, kpi_texts, no_exception, page, server, wait_idle  # noqa: F401
+from tests.dashboard.test_browser import (WAIT_MS, browser, kpi_texts, no_exception, page, server,  # noqa: F401
+                                          wait_idle)
 from tests.sim.test_robust_inputs import CORPUS
 
 pytestmark = pytest.mark.browser
