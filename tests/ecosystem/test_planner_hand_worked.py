@@ -104,3 +104,16 @@ def test_grouped_query_attention_changes_the_answer(capsys):
     assert gqa["throughput_tokens_per_s_per_gpu"] > 3 * mha["throughput_tokens_per_s_per_gpu"]
     assert gqa["usd_per_million_tokens"] < mha["usd_per_million_tokens"] / 3
     assert "shared by 8 query heads per KV head" in gqa["assumptions"]["shape"]
+
+
+def test_attention_term_is_proportional_to_the_context():
+    six_nd = 6 * 7e9 * 1e12
+    at = {ctx: planner.training_flops(7e9, 1e12, context_tokens=ctx) - six_nd for ctx in (1024, 2048, 8192)}
+    assert at[2048] / at[1024] == pytest.approx(2.0, rel=1e-12) and at[8192] / at[1024] == pytest.approx(8.0, rel=1e-12)
+
+
+def test_gpu_hours_for_any_nonnegative_flops():
+    assert planner.gpu_hours_for_flops(0.0, "H100-SXM", 0.5) == 0.0
+    assert planner.gpu_hours_for_flops(0.5, "H100-SXM", 0.5) == pytest.approx(0.5 / (989e12 * 0.5 * 3600))
+    with pytest.raises(ValueError, match=r"^train_flops: -1 is out of range; allowed: 0 <= train_flops$"):
+        planner.gpu_hours_for_flops(-1.0, "H100-SXM", 0.5)

@@ -74,3 +74,17 @@ def test_transformer_flops_by_hand():
     assert matmul_params(shape) == n == 104_704
     assert flops.shape_flops_per_token(shape) == 6 * n + 12 * 2 * 128 * 64
     assert flops.shape_flops_per_token(shape, training=False) == 2 * n + 4 * 2 * 128 * 64
+
+
+def test_loss_at_one_parameter_and_one_token_is_e_plus_a_plus_b():
+    f = HOFFMANN
+    assert scaling.loss(1.0, 1.0, "hoffmann") == pytest.approx(f["E"] + f["A"] + f["B"], rel=1e-12)
+    with pytest.raises(ValueError, match="must be > 0"):
+        scaling.loss(1e9, 0.0)
+
+
+def test_elementwise_flops_by_hand():
+    # L=2, d=64, h=4, ff=256: per layer 2x8x64 + 7x4xt + 8x256 + (5x64 + 256) + 2x64, plus 8x64 + 64 once
+    shape = TransformerShape(vocab_size=100, n_layer=2, n_head=4, d_model=64, n_ctx=128)
+    assert flops.elementwise_flops_per_token_forward(shape) == 2 * (1024 + 3584 + 2048 + 576 + 128) + 576 == 15_296
+    assert flops.elementwise_flops_per_token_forward(shape, seq_len=10) == 2 * (1024 + 280 + 2048 + 576 + 128) + 576

@@ -86,3 +86,58 @@ def test_clean_partial_keeps_finished_batches(store):
     assert store.clean_partial() == 2
     assert sorted(p.name for p in store.series_dir.iterdir()) == [done]
     assert store.series().run_id.unique().tolist() == ["0a"] and store.clean_partial() == 0
+
+
+def test_column_selection_and_run_id_filter(store):
+    store.write_batch(rows(["0a", "0b"], [1.0, 2.0]), series(["0a", "0b"]).assign(co2_t=7.0))
+    assert store.runs().columns.tolist() == ["run_id", "point_id", "replicate", "seed", "market.api_margin", "y"]
+    assert store.series().columns.tolist() == ["run_id", "step", "tokens_served", "co2_t"]
+    assert store.series(columns=["co2_t"]).columns.tolist() == ["run_id", "step", "co2_t"]
+    assert store.series(columns=["run_id", "step", "co2_t"]).columns.tolist() == ["run_id", "step", "co2_t"]
+    assert store.series(columns=["co2_t"], run_ids=[]).columns.tolist() == ["run_id", "step", "co2_t"]
+    assert store.series(run_ids=["0b"]).run_id.tolist() == ["0b", "0b"]
+    # run ids are hex: anything else is stripped before it reaches SQL
+    assert store.series(run_ids=["0a' OR '1'='1"]).empty
+    assert store.runs(columns=["y"]).y.tolist() == [1.0, 2.0]
+
+
+def test_an_empty_store_selects_the_asked_columns(store):
+    assert store.runs(columns=["run_id", "y"]).columns.tolist() == ["run_id", "y"]
+    assert store.query("SELECT count(*) AS n FROM runs").n.iloc[0] == 0
+    assert store.query("SELECT count(*) AS n FROM series").n.iloc[0] == 0
+    bare = ResultsStore(store.dir.parent / "bare")
+    bare.create({"total_runs": 1}, pd.DataFrame({"point_id": [0]}))  # a manifest without column lists
+    assert bare.runs().columns.tolist() == ["run_id", "point_id", "replicate", "seed"]
+    assert bare.series().columns.tolist() == ["run_id", "step"]
+    assert ResultsStore(store.dir.parent / "no-total").progress() == (0, 0)
+
+
+def test_a_directory_name_with_a_quote(tmp_path):
+    s = ResultsStore(tmp_path / "o'brien")
+    s.create(MANIFEST, pd.DataFrame({"point_id": [0]}))
+    s.write_batch(rows(["0a"], [1.0]), series(["0a"]))
+    assert s.runs().y.tolist() == [1.0] and s.progress() == (1, 5) and s.run_ids() == {"0a"}
+    assert s.query("SELECT count(*) AS n FROM runs").n.iloc[0] == 1
+
+
+def test_design_spec_and_messages(tmp_path, store):
+    assert store.design().point_id.tolist() == [0, 1]
+    spec = {"name": "tiny", "base": {"scenario": "baseline"}, "design": "grid",
+            "parameters": {"clouds.price_markup": [0.8, 1.25]}, "outcomes": [{"metric": "tokens_served"}]}
+    store.write_manifest({**MANIFEST, "spec": spec})
+    assert store.spec().name == "tiny" and store.spec().parameter_names == ["clouds.price_markup"]
+    with pytest.raises(StoreError, match=r"nothing: not a sweep directory \(no manifest.json\); allowed: the --out "
+                                         r"directory of `python -m sim sweep`$"):
+        ResultsStore(tmp_path / "nothing").manifest()
+    with pytest.raises(StoreError, match=r"^query: .*nope"):
+        store.query("SELECT nope FROM runs")
+
+
+def test_clean_partial_counts_every_file_it_removes(store):
+    store.write_batch(rows(["0a"], [1.0]), series(["0a"]))
+    for i in range(3):
+        (store.results_dir / f".part-{i}.parquet.1.tmp").write_bytes(b"x")
+    assert store.clean_partial() == 3
+    store.results_dir.rename(store.dir / "gone")  # no results directory at all: the series' temporaries still go
+    (store.series_dir / ".part-9.parquet.1.tmp").write_bytes(b"x")
+    assert store.clean_partial() == 2  # the temporary and the series file no results file matches
