@@ -28,7 +28,8 @@ def brute_force_cost(demand: float, capacity: list[float], price: list[float]) -
     return sold, best
 
 
-small = st.lists(st.floats(0.0, 1e3, allow_nan=False, allow_infinity=False, allow_subnormal=False), min_size=1, max_size=5)
+small = st.lists(st.floats(0.0, 1e3, allow_nan=False, allow_infinity=False, allow_subnormal=False),
+                 min_size=1, max_size=5)
 prices = st.lists(st.floats(0.01, 100.0, allow_nan=False), min_size=5, max_size=5)
 
 

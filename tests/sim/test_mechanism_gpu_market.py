@@ -56,7 +56,8 @@ def test_short_capacity_rations_serving_and_training_alike(monkeypatch):
         serving = cleared[-1]
         # the tokens served need exactly the inference GPU-hours bought: 2 x serving params FLOPs per token at the
         # provider's efficiency x utilisation of the H100's peak
-        needed_hours = sum(served * 2 * params / (eff * util) for served, _, params, eff, util in serving) / peak_s / 3600
+        needed_flops = sum(served * 2 * params / (eff * util) for served, _, params, eff, util in serving)
+        needed_hours = needed_flops / peak_s / 3600
         assert needed_hours == pytest.approx(m["gpu_hours_inference"], rel=1e-9, abs=1e-9)
         shares = {round(served / wanted, 12) for served, wanted, *_ in serving}
         if sold >= capacity[-1] * (1 - 1e-9) and serving:

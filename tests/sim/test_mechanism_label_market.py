@@ -34,7 +34,8 @@ def test_labels_are_bought_cheapest_per_correct_label(market):
     sc = load_scenario("baseline")
     careful_vendors = sum(1 for r in region.values() if r == "careful")
     capacity = careful_vendors * sc.labellers.workers_per_vendor * sc.labellers.hours_per_worker_month * 60.0
-    price = {"sloppy": 2.0 / 60 * (1 + sc.labellers.vendor_margin), "careful": 2.2 / 60 * (1 + sc.labellers.vendor_margin)}
+    markup = 1 + sc.labellers.vendor_margin
+    price = {"sloppy": 2.0 / 60 * markup, "careful": 2.2 / 60 * markup}
     labels = sales.assign(region=sales.payee_id.map(region))
     labels = labels.assign(n=labels.amount_usd / labels.region.map(price)).groupby(["step", "region"]).n.sum().unstack()
     labels = labels.reindex(columns=["careful", "sloppy"], fill_value=0.0).fillna(0.0)
