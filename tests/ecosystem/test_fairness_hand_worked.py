@@ -87,3 +87,16 @@ def test_intervals_agree_with_a_plain_bootstrap():
     assert ci["selection_rate_by_group"] == pytest.approx(np.percentile(sel, [2.5, 97.5], axis=0), abs=0.02)
     r_lo, r_hi = np.percentile(sel[:, 1] / sel[:, 0], [2.5, 97.5])
     assert ci["demographic_parity_ratio"] == pytest.approx([r_lo, r_hi], abs=0.03)
+
+
+def test_bootstrap_is_seeded_and_reports_the_flip_rate():
+    flipped = np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1], dtype=bool)
+    default = bootstrap_intervals(Y_TRUE, Y_PRED, GROUP, 3, flipped, n_boot=60)
+    again = bootstrap_intervals(Y_TRUE, Y_PRED, GROUP, 3, flipped, n_boot=60, seed=0)
+    other = bootstrap_intervals(Y_TRUE, Y_PRED, GROUP, 3, flipped, n_boot=60, seed=1)
+    assert default["accuracy"] == again["accuracy"] and default["counterfactual_flip_rate"] == again[
+        "counterfactual_flip_rate"]
+    assert default["accuracy"] != other["accuracy"] or default["selection_rate_by_group"].tolist() != other[
+        "selection_rate_by_group"].tolist()
+    lo, hi = default["counterfactual_flip_rate"]
+    assert lo <= 3 / 12 <= hi and hi - lo > 0.1

@@ -73,3 +73,19 @@ def test_merit_order_by_hand():
 ])
 def test_hhi_hand_computed(quantities, index):
     assert hhi(np.array(quantities, dtype=float)) == pytest.approx(index, rel=1e-12)
+
+
+def test_nothing_to_trade_gives_no_trades_and_says_how_full():
+    for buy, sell, fill in (([0.0, 0.0], [5.0], 1.0),   # nobody wants anything: every buyer is served
+                            ([3.0], [0.0, 0.0], 0.0),   # nothing on offer: nobody is served
+                            ([3.0], [], 0.0),
+                            ([], [5.0], 1.0)):
+        b, s, q, f = merit_order_match(np.array(buy), np.array(sell), np.ones(len(sell)))
+        assert (len(b), len(s), len(q), f) == (0, 0, 0, fill), (buy, sell)
+
+
+@given(small, small, prices)
+def test_every_trade_moves_a_positive_quantity(buy, sell, price):
+    b, s, q, _ = merit_order_match(np.array(buy), np.array(sell), np.array(price[: len(sell)]))
+    assert (q > 0).all() and len(b) == len(s) == len(q)
+    assert (b < len(buy)).all() and (s < len(sell)).all()
