@@ -141,3 +141,13 @@ def test_clean_partial_counts_every_file_it_removes(store):
     store.results_dir.rename(store.dir / "gone")  # no results directory at all: the series' temporaries still go
     (store.series_dir / ".part-9.parquet.1.tmp").write_bytes(b"x")
     assert store.clean_partial() == 2  # the temporary and the series file no results file matches
+
+
+def test_results_without_series_and_a_manifest_without_totals(tmp_path, store):
+    store.write_batch(rows(["0a"], [1.0]))  # a batch with no monthly series
+    assert store.runs().y.tolist() == [1.0] and store.series().empty
+    assert store.query("SELECT count(y) AS n FROM runs").n.iloc[0] == 1
+    empty = ResultsStore(tmp_path / "empty")
+    empty.create({"parameters": ["market.api_margin"], "outcome_columns": ["y"]}, pd.DataFrame({"point_id": [0]}))
+    assert empty.progress() == (0, 0)  # no total_runs in the manifest
+    assert empty.query("SELECT count(y) AS n FROM runs").n.iloc[0] == 0  # the empty view has the run columns
