@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from dashboard.charts import flows as flow_charts
 from dashboard.charts.format import human
+from dashboard.charts.style import ACTOR_LABELS
 from dashboard.components import kpis, levers, narrative, state
 from sim.runner import run
 from sim.scenario import load_scenario
@@ -109,8 +110,10 @@ def test_money_flows_conserve_every_dollar(result):
     month = flow_charts.money_flows(by_type, step=20)
     assert month["amount_usd"].sum() == pytest.approx(result.flows.loc[result.flows["step"] == 20, "amount_usd"].sum())
     # the outside world is split by category: money enters only from end users and investors
-    entering = set(links.loc[links["source"].isin(["End users", "Investors (funding)"]), "source"])
-    assert entering <= {"End users", "Investors (funding)"}
+    outside_sources = set(links["source"]) - set(ACTOR_LABELS.values())
+    assert outside_sources == {"End users", "Investors (funding)"}
+    inflow = result.flows.loc[result.flows["payer_type"] == "outside", "amount_usd"].sum()
+    assert links.loc[links["source"].isin(outside_sources), "amount_usd"].sum() == pytest.approx(inflow, rel=1e-12)
     assert not set(links["source"]) & {"Utilities", "Hardware vendors", "Regulator", "Workers & staff"}
 
 
