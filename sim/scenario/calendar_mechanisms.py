@@ -1,7 +1,7 @@
 """The scenario sections of the calendar-time mechanisms (issue 11). Each is off by default, so a scenario that does
 not name them runs the chain as before; the ``history_2020`` and ``forecast_2031`` presets switch them on.
 
-- ``clouds.generations``: accelerators become available at their dates (``hardware_generations.csv``); clouds buy the
+- ``clouds.generations``: accelerators become available at their dates (``hardware.csv``: ``available_date``, ``list_price_usd``); clouds buy the
   newest one at its list price; older cohorts keep running until the end of their life.
 - ``capital``: an outside investor funds labs in rounds tied to revenue, growth and standing.
 - ``progress``: algorithmic progress, effective compute per physical FLOP and cheaper serving every year.
@@ -14,22 +14,22 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from ecosystem.reference import default, read_table
+from ecosystem.reference import Hardware, default, hardware_catalog
 from sim.scenario.base import Strict
 from sim.scenario.calendar import check_date
 
 DEFAULT_GENERATIONS = ("V100", "A100-80GB", "H100-SXM", "H200", "B200")
 
 
-def generation_table() -> dict[str, dict[str, str]]:
-    """``hardware_generations.csv`` by hardware id (available date, list price, source)."""
-    return {row["id"]: row for row in read_table("hardware_generations")}
+def generation_table() -> dict[str, Hardware]:
+    """The accelerators of ``hardware.csv`` that have an availability date and a list price, by id."""
+    return {h.id: h for h in hardware_catalog().values() if h.available_date and h.list_price_usd}
 
 
 class Generations(Strict):
     enabled: bool = Field(default=False, description="clouds buy the newest available generation at its price")
     buy: list[str] = Field(default_factory=lambda: list(DEFAULT_GENERATIONS), min_length=1,
-                           description="hardware ids clouds may buy, from hardware_generations.csv")
+                           description="hardware ids clouds may buy: hardware.csv ids with an available date and list price")
     life_years: float = Field(default=5.0, gt=0.5, le=15,
                               description="assumption: service life of an accelerator; wear per GPU-hour = "
                               "installed cost / life hours, and cohorts retire at the end of it (generations only)")

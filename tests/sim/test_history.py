@@ -77,14 +77,15 @@ def test_the_newest_generation_available_at_each_date():
     assert generations.newest_available(buy, "2022-12") == "A100-80GB"
     assert generations.newest_available(buy, "2023-03") == "H100-SXM"
     assert generations.newest_available(buy, "2025-06") == "B200"
-    table = {r["id"]: r for r in read_table("hardware_generations")}
+    table = {r["id"]: r for r in read_table("hardware")}
     for hw in ("V100", "A100-80GB", "H100-SXM", "H200", "B200", "MI300X"):
-        assert table[hw]["source"].strip() and float(table[hw]["list_price_usd"]) > 0
+        assert table[hw]["available_date_source"].startswith("[S]"), hw
+        assert table[hw]["list_price_source"][:3] in ("[S]", "[D]") and float(table[hw]["list_price_usd"]) > 0, hw
 
 
 def test_clouds_only_hold_hardware_available_at_the_date():
     model = ChainModel(load_scenario("history_2020"), seed=3)
-    table = {r["id"]: r["available_date"] for r in read_table("hardware_generations")}
+    table = {r["id"]: r["available_date"] for r in read_table("hardware")}
     seen = set()
     for _ in range(60):
         model.step()
