@@ -8,10 +8,12 @@ from __future__ import annotations
 import numpy as np
 
 from ecosystem.reference import hardware
+from sim import serving
 from sim.actors import CloudHost, ModelTrainer, ServiceProvider
 from sim.ledger import OUTSIDE
 from sim.markets.clearing import group_sum, merit_order_match
 from sim.month import Month
+from sim.optimisation import REFERENCE_SERVING_HW
 
 HOURS_PER_MONTH = 730.0
 
@@ -48,10 +50,12 @@ def clear(model, month: Month) -> None:
             buyers.append(lab)
             qty_pflop_h.append(min(wanted_peak, need_peak) / 1e15)
     n_train = len(buyers)
+    serving_peak = hardware(REFERENCE_SERVING_HW).peak_bf16_flops_per_s
     for p in model.agents_of(ServiceProvider):
         if p.hosted is not None and p.tokens_demanded > 0:
-            flops = p.tokens_demanded * 2.0 * p.hosted.serving_params / model.serving_divisor
-            peak_s = flops / (p.serving_efficiency * p.target_utilization)
+            gpu_s = p.tokens_demanded * serving.gpu_seconds_per_token(p.hosted, p.serving_efficiency) / (
+                model.serving_divisor * p.target_utilization)  # GPU-seconds of the reference serving GPU
+            peak_s = gpu_s * serving_peak
             buyers.append(p)
             qty_pflop_h.append(peak_s / 3600.0 / 1e15)
     m["gpu_hours_training"] = 0.0
@@ -64,7 +68,11 @@ def clear(model, month: Month) -> None:
     if not buyers:
         for c in clouds:
             c.utilization = 0.0
+            c.demand_history.append(0.0)
         return
+    wanted = float(np.sum(qty_pflop_h))
+    for c, share in zip(clouds, cap / cap.sum()):
+        c.demand_history.append(wanted * float(share))
     b_idx, s_idx, qty, fill = merit_order_match(np.array(qty_pflop_h), cap, price)
     month.gpu_fill = fill
     peak = np.array([c.peak_flops_per_s for c in clouds])

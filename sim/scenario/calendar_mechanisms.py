@@ -3,6 +3,7 @@ not name them runs the chain as before; the ``history_2020`` and ``forecast_2031
 
 - ``clouds.generations``: accelerators become available at their dates (``hardware.csv``: ``available_date``, ``list_price_usd``); clouds buy the
   newest one at its list price; older cohorts keep running until the end of their life.
+- ``clouds.investment``: clouds order GPUs for the demand they expect at delivery, financed partly from outside.
 - ``capital``: an outside investor funds labs in rounds tied to revenue, growth and standing.
 - ``progress``: algorithmic progress, effective compute per physical FLOP and cheaper serving every year.
 - ``labellers.experts``: the expert-feedback tier of human data; ``trainers.post_training`` the share of each
@@ -42,6 +43,19 @@ class Generations(Strict):
         if unknown:
             raise ValueError(f"unknown generation ids {unknown}; allowed: {', '.join(sorted(table))}")
         return v
+
+
+class Investment(Strict):
+    """Clouds order GPUs from expected demand (``sim.markets.gpu_investment``) instead of after busy months."""
+
+    enabled: bool = Field(default=False, description="clouds order GPUs for the demand expected when they arrive")
+    growth_window_months: int = Field(default=6, ge=1, le=36,
+                                      description="trailing window over which a cloud reads its demand growth")
+    max_growth_per_year: float = Field(default=10.0, ge=0, le=100,
+                                       description="demand growth a cloud extrapolates at most (x per year - 1)")
+    outside_share: float = Field(default=0.7, ge=0, le=1,
+                                 description="share of each order financed by outside capital (debt, the parent's "
+                                 "capex budget), the rest paid from the cloud's cash")
 
 
 class Capital(Strict):
