@@ -1,7 +1,8 @@
 """The GPU-hour market: labs' training runs and providers' serving demand are matched to the clouds' fleets, cheapest
 peak FLOP/s first (merit order, rationed pro rata when short); clouds then pay for the energy of the hours they sold
 and its carbon, and at the end of the month reprice by utilisation and order GPUs (``CloudHost.reprice_and_invest``).
-Quantities are traded in PFLOP/s-hours of peak compute so that different GPUs compete on one price."""
+A lab rents ``trainers.research_compute_multiple`` GPU-hours of research compute per hour of its run (experiments
+that train nothing released). Quantities are traded in PFLOP/s-hours of peak compute so that different GPUs compete on one price."""
 
 from __future__ import annotations
 
@@ -42,13 +43,14 @@ def clear(model, month: Month) -> None:
         c.hours_sold = 0.0
     buyers: list = []
     qty_pflop_h: list[float] = []
+    research = 1.0 + model.scenario.trainers.research_compute_multiple  # the run's hours and its research hours
     for lab in model.agents_of(ModelTrainer):
         if lab.run is not None:
             remaining = lab.run.train_flops - lab.run.flops_done
             wanted_peak = lab.run.gpus_wanted * HOURS_PER_MONTH * hardware(lab.hardware_id).peak_bf16_flops_per_s
             need_peak = remaining / lab.run.mfu / 3600.0
             buyers.append(lab)
-            qty_pflop_h.append(min(wanted_peak, need_peak) / 1e15)
+            qty_pflop_h.append(min(wanted_peak, need_peak) / 1e15 * research)
     n_train = len(buyers)
     serving_peak = hardware(REFERENCE_SERVING_HW).peak_bf16_flops_per_s
     for p in model.agents_of(ServiceProvider):
@@ -93,9 +95,9 @@ def clear(model, month: Month) -> None:
     spend_by_buyer = group_sum(b_idx, amounts, len(buyers))
     for i, b in enumerate(buyers):
         b.cost_usd += float(spend_by_buyer[i])
-        if i < n_train:
-            b.run.flops_done += peak_pflop_h_by_buyer[i] * 1e15 * 3600.0 * b.run.mfu
-            b.run.spend_usd += float(spend_by_buyer[i])
+        if i < n_train:  # only the run's share of the hours trains the model and counts in its cost
+            b.run.flops_done += peak_pflop_h_by_buyer[i] / research * 1e15 * 3600.0 * b.run.mfu
+            b.run.spend_usd += float(spend_by_buyer[i]) / research
         else:
             b.tokens_served = b.tokens_demanded * fill
     m["gpu_hours_training"] = float(gpu_hours[train].sum())

@@ -114,6 +114,10 @@ class Trainers(_Strict):
     hardware_id: str = Field(default="H100-SXM", description="accelerator the labs train on")
     budget_share_per_run: float = Field(default=0.6, gt=0, le=1, description="share of cash committed to each run")
     target_run_months: int = Field(default=3, ge=1, le=36, description="run length the lab plans GPU rentals for")
+    research_compute_multiple: float = Field(
+        default=0.0, ge=0, le=50,
+        description="GPU-hours a lab rents for experiments, ablations and smaller models per GPU-hour of its "
+        "run in progress (the final run is a minority of a lab's R&D compute); paid from cash, trains nothing")
     labels_per_sqrt_billion_params: float = Field(
         default=1.5e5, ge=0, le=1e9,
         description="labels bought per run = this x sqrt(params / 1e9); Llama 2 70B used ~1.4M comparisons "

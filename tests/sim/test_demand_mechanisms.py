@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from ecosystem import planner
 from ecosystem.reference import hardware
 from sim import serving
-from sim.actors import CloudHost, TrainedModel
+from sim.actors import CloudHost, ModelTrainer, TrainedModel
 from sim.ledger import OUTSIDE
 from sim.markets import gpu_investment
 from sim.markets.end_users import network_pull
@@ -166,3 +166,32 @@ def test_a_model_too_large_for_a_node_costs_its_size_over_the_largest_fitting_si
     fits = planner.serving_cost_usd_per_mtok(5e11, "H100-SXM", "fp8", price_usd_per_gpu_hour=2.0, utilization=0.5,
                                              serving_efficiency=0.5)
     assert serving.usd_per_mtok(huge, 2.0, 0.5, 0.5) == pytest.approx(4.0 * fits.usd_per_million_tokens_blended)
+
+
+# ---- research compute ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("multiple", [0.0, 4.0])
+def test_labs_rent_research_hours_beside_their_run_that_train_nothing(multiple):
+    sc = load_scenario("history_2020")
+    sc = validate_scenario(sc.model_dump() | {"trainers": sc.trainers.model_dump() | {
+        "research_compute_multiple": multiple}})
+    model = ChainModel(sc, seed=2)
+    checked = 0
+    for _ in range(14):
+        before = {lab.unique_id: (lab.run, lab.run.spend_usd, lab.run.flops_done)
+                  for lab in model.agents_of(ModelTrainer) if lab.run is not None}
+        model.step()
+        flows = model.ledger.flows_frame()
+        month = flows[(flows.step == model.month.t) & (flows.category == "training_gpu_hours")]
+        labels = flows[(flows.step == model.month.t) & (flows.category == "labels")]
+        for lab_id, (run_, spend0, flops0) in before.items():
+            paid = month[month.payer_id == lab_id].amount_usd.sum()
+            spend0 += labels[labels.payer_id == lab_id].amount_usd.sum()  # the run's human data counts in its cost
+            if paid <= 0 or run_.finished:
+                continue
+            # the lab pays for (1 + multiple) x the hours its run uses; the run's cost counts only its own share
+            assert paid == pytest.approx((1 + multiple) * (run_.spend_usd - spend0), rel=1e-9)
+            assert run_.flops_done > flops0
+            checked += 1
+    assert checked > 0
