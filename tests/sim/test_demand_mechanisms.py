@@ -71,6 +71,7 @@ def test_a_cloud_orders_the_capacity_its_expected_demand_needs_and_outside_capit
     expected_gpus = math.floor((demand / 730.0 / market.target_gpu_utilization - have_pflops) / new_peak)
     cash_before = cloud.cash_usd
     model.ledger.begin_step(99)
+    model.month.metrics["cloud_financing_usd"] = 0.0  # this order's financing only
     gpu_investment.order_gpus(cloud, model.month.t, market, model.scenario.clouds.investment)
     capex = expected_gpus * cloud.capex_per_gpu_usd
     assert cloud.pending and cloud.pending[0][1] == expected_gpus
