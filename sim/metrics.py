@@ -77,6 +77,7 @@ METRICS: dict[str, str] = {
     "apps and its own app's subscriptions (USD)",
     "gpu_capex_usd": "clouds' spend on accelerators this month (USD)",
     "investment_usd": "investors' funding rounds to labs this month (USD)",
+    "cloud_financing_usd": "outside capital (investors, lenders) financing clouds' GPU orders this month (USD, clouds.investment)",
     "open_weights_token_share": "share of API tokens served by open-weights models this month (0-1); NaN without tokens",
     "expert_label_spend_usd": "labs' payments to expert-feedback vendors this month (USD)",
     "expert_label_share": "expert feedback's share of labs' human-data spend this month (0-1); NaN without spend",

@@ -27,6 +27,13 @@ class Optimiser:
         return cls(optimisation_loss_ratios(), ref.peak_bf16_flops_per_s / ref.peak_fp8_flops_per_s,
                    distill_size_ratio)
 
+    def served_shape(self, params: float, optimisation: str) -> tuple[float, str]:
+        """Parameters and precision of the served model (``sim.serving``): as trained in bf16, int8 in fp8, a
+        distilled student of ``distill_size_ratio`` x the params in fp8."""
+        if optimisation == "none":
+            return params, "bf16"
+        return (params, "fp8") if optimisation == "int8" else (params * self.distill_size_ratio, "fp8")
+
     def apply(self, params: float, loss: float, optimisation: str) -> tuple[float, float]:
         """Serving-equivalent params (bf16 FLOP-time per token / 2) and the served model's loss after optimisation."""
         if optimisation == "none":

@@ -39,7 +39,7 @@ def _release_open_weights(model, month: Month, ow) -> None:
         tokens=ow.tokens, train_flops=6 * ow.params * ow.tokens, loss=loss,
         quality=scaling.quality_from_loss(loss_served, model.fit), bias=ow.bias, label_bias=float("nan"),
         label_noise=float("nan"), aggregation="unknown", serving_params=serving, optimisation="int8",
-        licence_share=0.0, release_step=month.t)
+        licence_share=0.0, release_step=month.t, serving_precision="fp8")
     audit(model, month, trained, None)
     model.models_registry.append(trained)
     month.metrics["models_released"] = month.metrics.get("models_released", 0) + 1

@@ -17,6 +17,7 @@ from ecosystem import planner
 from ecosystem.reference import default, hardware
 from sim.actors.base import ChainAgent
 from sim.ledger import OUTSIDE
+from sim.markets import gpu_investment
 
 HOURS_PER_YEAR = 8760.0
 
@@ -58,6 +59,7 @@ class CloudHost(ChainAgent):
         self.high_util_months = 0
         self.hours_sold = 0.0
         self.utilization = 0.0
+        self.demand_history: list[float] = []  # PFLOP/s-hours wanted of this cloud each month
 
     def _refresh_fleet(self) -> None:
         """The average GPU of the fleet: peak FLOP/s, energy per hour, reference price and wear."""
@@ -140,18 +142,25 @@ class CloudHost(ChainAgent):
             self.model.event("capacity_online", self.unique_id, "cloud",
                              f"+{total:,.0f} {', '.join(sorted({p[2] for p in arrived}))}")
         self.update_price(market, carbon_price_usd_per_tco2)
+        if self.model.scenario.clouds.investment.enabled:
+            gpu_investment.order_gpus(self, t, market, self.model.scenario.clouds.investment)
+            return
         self.high_util_months = self.high_util_months + 1 if self.utilization > market.expansion_utilization else 0
         if self.high_util_months >= 2 and not self.pending and market.expansion_share > 0:
             order = math.ceil(self.gpus * market.expansion_share * self.peak_flops_per_s
                               / hardware(self.hardware_id).peak_bf16_flops_per_s)
             capex = order * self.capex_per_gpu_usd
             if self.cash_usd > capex:
-                self.model.ledger.pay(self.unique_id, OUTSIDE, capex, "gpu_capex")
-                self.cost_usd += capex
-                self.model.month.metrics["gpu_capex_usd"] = self.model.month.metrics.get("gpu_capex_usd", 0.0) + capex
-                arrival = t + market.capacity_lead_time_months
-                self.pending.append((arrival, float(order), self.hardware_id, self.capex_per_gpu_usd,
-                                     self.next_reference_price))
+                self.place_order(t, order, capex, market.capacity_lead_time_months)
                 self.high_util_months = 0
-                self.model.event("gpu_order", self.unique_id, "cloud",
-                                 f"{order:,} {self.hardware_id} for {capex / 1e6:,.0f}M USD, online at month {arrival}")
+
+    def place_order(self, t: int, gpus: int, capex: float, lead_months: int) -> None:
+        """Pay the hardware vendor ``capex`` for ``gpus`` of the generation bought now, online after the lead time."""
+        self.model.ledger.pay(self.unique_id, OUTSIDE, capex, "gpu_capex")
+        self.cost_usd += capex
+        self.model.month.metrics["gpu_capex_usd"] = self.model.month.metrics.get("gpu_capex_usd", 0.0) + capex
+        arrival = t + lead_months
+        self.pending.append((arrival, float(gpus), self.hardware_id, self.capex_per_gpu_usd,
+                             self.next_reference_price))
+        self.model.event("gpu_order", self.unique_id, "cloud",
+                         f"{gpus:,} {self.hardware_id} for {capex / 1e6:,.0f}M USD, online at month {arrival}")

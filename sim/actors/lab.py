@@ -126,6 +126,7 @@ class ModelTrainer(ChainAgent):
         loss = effective_loss(run.params, run.tokens, multiplier, fit)
         optimisation = getattr(cfg.optimisation, self.strategy)
         serving, loss_served = self.model.optimiser.apply(run.params, loss, optimisation)
+        served_params, precision = self.model.optimiser.served_shape(run.params, optimisation)
         quality = scaling.quality_from_loss(loss_served, fit) * (0.8 + 0.2 * coverage)
         share = cfg.licence_share * (cfg.open_weights_licence_factor if self.strategy == "open_weights" else 1.0)
         if self.strategy == "open_weights" and cfg.products.open_weights_free:
@@ -135,4 +136,5 @@ class ModelTrainer(ChainAgent):
             tokens=run.tokens, train_flops=run.train_flops, loss=loss, quality=quality,
             bias=model_bias(label_bias, label_noise, run.aggregation), label_bias=label_bias,
             label_noise=label_noise, aggregation=run.aggregation, serving_params=serving,
-            optimisation=optimisation, licence_share=share, release_step=t, run_cost_usd=run.spend_usd)
+            optimisation=optimisation, licence_share=share, release_step=t, run_cost_usd=run.spend_usd,
+            served_params=served_params, serving_precision=precision)

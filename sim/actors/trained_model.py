@@ -57,3 +57,9 @@ class TrainedModel:
     deployable: bool = True
     tokens_served: float = 0.0
     run_cost_usd: float = float("nan")  # compute at the price paid plus its labels
+    served_params: float = float("nan")  # parameters of the served model (a distilled student is smaller)
+    serving_precision: str = "bf16"  # weights and KV cache when served (fp8 once quantised, ``sim.optimisation``)
+
+    def __post_init__(self) -> None:
+        if self.served_params != self.served_params:  # not given: the model is served as trained
+            self.served_params = self.params

@@ -42,6 +42,18 @@ def tokens_per_user_month(model, category: str, t: int) -> float:
     return d.tokens_per_user_month * (1.0 + d.tokens_per_user_growth_per_year) ** (t / 12.0)
 
 
+def network_pull(cats: np.ndarray, users: np.ndarray, live: np.ndarray, n_cat: int, weight: float) -> np.ndarray:
+    """Word of mouth: each live app's pull on its category's users, (users + 5% of the category's mean) ^ weight
+    (1 for every app with weight 0). Apps of one category share their users by pull, so an app with k times the
+    users of a rival of equal price and quality ends with about k ^ weight times its share."""
+    if weight == 0:
+        return np.ones(len(users))
+    n_live = group_sum(cats, live.astype(float), n_cat)
+    mean = np.divide(group_sum(cats, np.where(live, users, 0.0), n_cat), n_live, out=np.zeros(n_cat),
+                     where=n_live > 0)
+    return (users + 0.05 * mean[cats] + 1.0) ** weight
+
+
 def unlock_categories(model, month: Month) -> None:
     """Record the month each category's capability threshold is first reached by a model on offer."""
     for c in model.categories:
@@ -84,6 +96,7 @@ def apps_and_end_users(model, month: Month) -> None:
         utility = utility - np.where(np.isfinite(top[cats]), top[cats], 0.0)
     attract = np.zeros_like(utility)
     attract[live] = np.exp(utility[live])  # only live apps' (the others' can overflow, unused)
+    attract = attract * network_pull(cats, users, live, n_cat, sc.market.app_network_weight)
     attract_sum = group_sum(cats, attract, n_cat)
     share = np.divide(attract, attract_sum[cats], out=np.zeros_like(attract), where=attract_sum[cats] > 0)
     cat_q = group_sum(cats, share * quality, n_cat)

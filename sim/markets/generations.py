@@ -1,5 +1,5 @@
 """Hardware generations (``clouds.generations``): accelerators become available at their dates
-(``data/reference/hardware_generations.csv``) and clouds buy the newest one available, at its list price; labs train
+(``data/reference/hardware.csv``: ``available_date``, ``list_price_usd``, with sources) and clouds buy the newest one available, at its list price; labs train
 on the newest generation; cohorts past their service life retire.
 
 Prices: a GPU's installed cost is its list price x the H100's installed/list ratio (``defaults.csv``: 50,000 USD
@@ -19,11 +19,11 @@ REFERENCE_HW = "H100-SXM"
 
 
 def list_price_usd(hardware_id: str) -> float:
-    return float(generation_table()[hardware_id]["list_price_usd"])
+    return float(generation_table()[hardware_id].list_price_usd)
 
 
 def available_date(hardware_id: str) -> str:
-    return generation_table()[hardware_id]["available_date"]
+    return generation_table()[hardware_id].available_date
 
 
 def installed_cost_usd(hardware_id: str) -> float:

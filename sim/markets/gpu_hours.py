@@ -1,17 +1,20 @@
 """The GPU-hour market: labs' training runs and providers' serving demand are matched to the clouds' fleets, cheapest
 peak FLOP/s first (merit order, rationed pro rata when short); clouds then pay for the energy of the hours they sold
 and its carbon, and at the end of the month reprice by utilisation and order GPUs (``CloudHost.reprice_and_invest``).
-Quantities are traded in PFLOP/s-hours of peak compute so that different GPUs compete on one price."""
+A lab rents ``trainers.research_compute_multiple`` GPU-hours of research compute per hour of its run (experiments
+that train nothing released). Quantities are traded in PFLOP/s-hours of peak compute so that different GPUs compete on one price."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ecosystem.reference import hardware
+from sim import serving
 from sim.actors import CloudHost, ModelTrainer, ServiceProvider
 from sim.ledger import OUTSIDE
 from sim.markets.clearing import group_sum, merit_order_match
 from sim.month import Month
+from sim.optimisation import REFERENCE_SERVING_HW
 
 HOURS_PER_MONTH = 730.0
 
@@ -45,18 +48,21 @@ def clear(model, month: Month) -> None:
         c.hours_sold = 0.0
     buyers: list = []
     qty_pflop_h: list[float] = []
+    research = 1.0 + model.scenario.trainers.research_compute_multiple  # the run's hours and its research hours
     for lab in model.agents_of(ModelTrainer):
         if lab.run is not None:
             remaining = lab.run.train_flops - lab.run.flops_done
             wanted_peak = lab.run.gpus_wanted * HOURS_PER_MONTH * hardware(lab.hardware_id).peak_bf16_flops_per_s
             need_peak = remaining / lab.run.mfu / 3600.0
             buyers.append(lab)
-            qty_pflop_h.append(min(wanted_peak, need_peak) / 1e15)
+            qty_pflop_h.append(min(wanted_peak, need_peak) / 1e15 * research)
     n_train = len(buyers)
+    serving_peak = hardware(REFERENCE_SERVING_HW).peak_bf16_flops_per_s
     for p in model.agents_of(ServiceProvider):
         if p.hosted is not None and p.tokens_demanded > 0:
-            flops = p.tokens_demanded * 2.0 * p.hosted.serving_params / model.serving_divisor
-            peak_s = flops / (p.serving_efficiency * p.target_utilization)
+            gpu_s = p.tokens_demanded * serving.gpu_seconds_per_token(p.hosted, p.serving_efficiency) / (
+                model.serving_divisor * p.target_utilization)  # GPU-seconds of the reference serving GPU
+            peak_s = gpu_s * serving_peak
             buyers.append(p)
             qty_pflop_h.append(peak_s / 3600.0 / 1e15)
     m["gpu_hours_training"] = 0.0
@@ -78,7 +84,11 @@ def clear(model, month: Month) -> None:
     if not buyers:
         for c in clouds:
             c.utilization = 0.0
+            c.demand_history.append(0.0)
         return
+    wanted = float(np.sum(qty_pflop_h))
+    for c, share in zip(clouds, cap / cap.sum()):
+        c.demand_history.append(wanted * float(share))
     b_idx, s_idx, qty, fill = merit_order_match(np.array(qty_pflop_h), cap, price)
     month.gpu_fill = fill
     peak = np.array([c.peak_flops_per_s for c in clouds])
@@ -99,9 +109,9 @@ def clear(model, month: Month) -> None:
     spend_by_buyer = group_sum(b_idx, amounts, len(buyers))
     for i, b in enumerate(buyers):
         b.cost_usd += float(spend_by_buyer[i])
-        if i < n_train:
-            b.run.flops_done += peak_pflop_h_by_buyer[i] * 1e15 * 3600.0 * b.run.mfu
-            b.run.spend_usd += float(spend_by_buyer[i])
+        if i < n_train:  # only the run's share of the hours trains the model and counts in its cost
+            b.run.flops_done += peak_pflop_h_by_buyer[i] / research * 1e15 * 3600.0 * b.run.mfu
+            b.run.spend_usd += float(spend_by_buyer[i]) / research
         else:
             b.tokens_served = b.tokens_demanded * fill
     m["gpu_hours_training"] = float(gpu_hours[train].sum())

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ecosystem import planner
+from sim import serving as serving_cost
 from sim.actors import ModelTrainer, ServiceProvider, TrainedModel
 from sim.ledger import OUTSIDE
 from sim.markets.clearing import logit_choice
@@ -50,10 +50,9 @@ def providers_choose_and_price(model, month: Month) -> None:
     gpu_price = equivalent_gpu_price(model, REFERENCE_SERVING_HW)
     eff = sc.providers.serving_efficiency
     util = sc.providers.target_utilization
-    divisor = model.serving_divisor
-    # serving cost is linear in active parameters: algorithmic progress divides it (``sim.progress``)
-    serving = np.array([planner.usd_per_million_tokens(mdl.serving_params, REFERENCE_SERVING_HW, gpu_price, util,
-                                                       eff) / divisor for mdl in models])
+    # the planner's serving model of each model's GQA shape; algorithmic progress divides it (``sim.progress``)
+    serving = np.array([serving_cost.usd_per_mtok(mdl, gpu_price, util, eff, model.serving_divisor)
+                        for mdl in models])
     share = np.array([mdl.licence_share for mdl in models])
     active_n = len(providers.select(lambda p: p.live)) or 1
     markup = sc.market.api_margin / math.sqrt(active_n)

@@ -1,8 +1,9 @@
 """The scenario sections of the calendar-time mechanisms (issue 11). Each is off by default, so a scenario that does
 not name them runs the chain as before; the ``history_2020`` and ``forecast_2031`` presets switch them on.
 
-- ``clouds.generations``: accelerators become available at their dates (``hardware_generations.csv``); clouds buy the
+- ``clouds.generations``: accelerators become available at their dates (``hardware.csv``: ``available_date``, ``list_price_usd``); clouds buy the
   newest one at its list price; older cohorts keep running until the end of their life.
+- ``clouds.investment``: clouds order GPUs for the demand they expect at delivery, financed partly from outside.
 - ``capital``: an outside investor funds labs in rounds tied to revenue, growth and standing.
 - ``progress``: algorithmic progress, effective compute per physical FLOP and cheaper serving every year.
 - ``labellers.experts``: the expert-feedback tier of human data; ``trainers.post_training`` the share of each
@@ -14,22 +15,22 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from ecosystem.reference import default, read_table
+from ecosystem.reference import Hardware, default, hardware_catalog
 from sim.scenario.base import Strict
 from sim.scenario.calendar import check_date
 
 DEFAULT_GENERATIONS = ("V100", "A100-80GB", "H100-SXM", "H200", "B200")
 
 
-def generation_table() -> dict[str, dict[str, str]]:
-    """``hardware_generations.csv`` by hardware id (available date, list price, source)."""
-    return {row["id"]: row for row in read_table("hardware_generations")}
+def generation_table() -> dict[str, Hardware]:
+    """The accelerators of ``hardware.csv`` that have an availability date and a list price, by id."""
+    return {h.id: h for h in hardware_catalog().values() if h.available_date and h.list_price_usd}
 
 
 class Generations(Strict):
     enabled: bool = Field(default=False, description="clouds buy the newest available generation at its price")
     buy: list[str] = Field(default_factory=lambda: list(DEFAULT_GENERATIONS), min_length=1,
-                           description="hardware ids clouds may buy, from hardware_generations.csv")
+                           description="hardware ids clouds may buy: hardware.csv ids with an available date and list price")
     life_years: float = Field(default=5.0, gt=0.5, le=15,
                               description="assumption: service life of an accelerator; wear per GPU-hour = "
                               "installed cost / life hours, and cohorts retire at the end of it (generations only)")
@@ -42,6 +43,19 @@ class Generations(Strict):
         if unknown:
             raise ValueError(f"unknown generation ids {unknown}; allowed: {', '.join(sorted(table))}")
         return v
+
+
+class Investment(Strict):
+    """Clouds order GPUs from expected demand (``sim.markets.gpu_investment``) instead of after busy months."""
+
+    enabled: bool = Field(default=False, description="clouds order GPUs for the demand expected when they arrive")
+    growth_window_months: int = Field(default=6, ge=1, le=36,
+                                      description="trailing window over which a cloud reads its demand growth")
+    max_growth_per_year: float = Field(default=10.0, ge=0, le=100,
+                                       description="demand growth a cloud extrapolates at most (x per year - 1)")
+    outside_share: float = Field(default=0.7, ge=0, le=1,
+                                 description="share of each order financed by outside capital (debt, the parent's "
+                                 "capex budget), the rest paid from the cloud's cash")
 
 
 class Capital(Strict):

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from ecosystem.reference import default, hardware_catalog
 from sim.scenario.base import Strict as _Strict
 from sim.scenario.calendar import DEFAULT_START_DATE, check_date, date_problem, month_of_date
-from sim.scenario.calendar_mechanisms import Capital, Experts, Generations, PostTraining, Products, Progress
+from sim.scenario.calendar_mechanisms import Capital, Experts, Generations, Investment, PostTraining, Products, Progress
 from sim.scenario.errors import ScenarioError, format_error, validate_mapping
 
 APP_CATEGORIES = ("chatbot", "writing_tool", "customer_service", "code_assistant")
@@ -114,6 +114,10 @@ class Trainers(_Strict):
     hardware_id: str = Field(default="H100-SXM", description="accelerator the labs train on")
     budget_share_per_run: float = Field(default=0.6, gt=0, le=1, description="share of cash committed to each run")
     target_run_months: int = Field(default=3, ge=1, le=36, description="run length the lab plans GPU rentals for")
+    research_compute_multiple: float = Field(
+        default=0.0, ge=0, le=50,
+        description="GPU-hours a lab rents for experiments, ablations and smaller models per GPU-hour of its "
+        "run in progress (the final run is a minority of a lab's R&D compute); paid from cash, trains nothing")
     labels_per_sqrt_billion_params: float = Field(
         default=1.5e5, ge=0, le=1e9,
         description="labels bought per run = this x sqrt(params / 1e9); Llama 2 70B used ~1.4M comparisons "
@@ -153,6 +157,7 @@ class Clouds(_Strict):
     price_markup: float = Field(default=1.0, gt=0, le=10,
                                 description="initial price = this x the reference rental price of the hardware")
     generations: Generations = Field(default_factory=Generations)
+    investment: Investment = Field(default_factory=Investment)
 
     @field_validator("fleet")
     @classmethod
@@ -170,7 +175,9 @@ class Clouds(_Strict):
 class Providers(_Strict):
     count: int = Field(default=8, ge=1, le=100_000)
     capital_usd: float = Field(default=2.0e7, gt=0, le=1e13)
-    serving_efficiency: float = Field(default=0.35, gt=0, le=1, description="share of peak FLOP/s used in serving")
+    serving_efficiency: float = Field(default=0.35, gt=0, le=1,
+                                      description="share of the serving roofline realised (the planner's efficiency "
+                                      "factor, fitted on MLPerf rows per accelerator family in validate-serving)")
     target_utilization: float = Field(default=0.6, gt=0, le=1, description="utilisation of rented inference GPUs")
     staff_cost_usd_per_month: float = Field(default=2.0e5, ge=0, le=1e12, description="engineering team, paid outside")
 
@@ -227,6 +234,9 @@ class Market(_Strict):
     demand: dict[str, CategoryDemand] = Field(default_factory=_default_demand)
     demand_growth_multiplier: float = Field(default=1.0, ge=0, le=10, description="scales every category's growth")
     adoption_speed: float = Field(default=0.25, gt=0, le=1, description="share of the gap to target users closed/month")
+    app_network_weight: float = Field(default=0.0, ge=0, le=3,
+                                      description="word of mouth: an app's pull on new users x (its users + 5% of "
+                                      "the category's mean) ^ this (0: off); incumbents with many users keep them")
     gpu_price_response: float = Field(default=0.3, ge=0, le=5,
                                       description="monthly price change per unit of utilisation above target")
     target_gpu_utilization: float = Field(default=0.75, gt=0, le=1)
