@@ -48,17 +48,15 @@ def test_short_capacity_rations_serving_and_training_alike(monkeypatch):
 
     monkeypatch.setattr(gpu_hours, "clear", clear_and_look)
     short_months = 0
-    for model in stepped_model(H100_ONLY, months=24):
+    for model in stepped_model({**H100_ONLY, "clouds.fleet": {"H100-SXM": 1500}}, months=30):  # often short
         m = model.month.metrics
         sold = m["gpu_hours_training"] + m["gpu_hours_inference"]
         assert sold <= capacity[-1] * (1 + 1e-9)
         assert len(cleared) == model.month.t
         serving = cleared[-1]
-        # the tokens served need exactly the inference GPU-hours bought: 2 x serving params FLOPs per token at the
-        # provider's efficiency x utilisation of the H100's peak
-        needed_flops = sum(served * 2 * params / (eff * util) for served, _, params, eff, util in serving)
-        needed_hours = needed_flops / peak_s / 3600
-        assert needed_hours == pytest.approx(m["gpu_hours_inference"], rel=1e-9, abs=1e-9)
+        # serving's GPU-hours come from the planner's roofline for each hosted model's GQA shape (sim/serving.py,
+        # checked against the planner in tests/sim/test_demand_mechanisms.py); here: tokens need hours
+        assert (m["gpu_hours_inference"] > 0) == (m["tokens_served"] > 0)
         shares = {round(served / wanted, 12) for served, wanted, *_ in serving}
         if sold >= capacity[-1] * (1 - 1e-9) and serving:
             short_months += 1
