@@ -34,7 +34,6 @@ def test_compute_is_bought_cheapest_per_flop_not_per_hour():
 
 
 def test_short_capacity_rations_serving_and_training_alike(monkeypatch):
-    peak_s = published_hardware("H100-SXM", "peak_bf16_dense_tflops") * 1e12
     capacity = []  # GPU-hours on offer when the market cleared (GPUs ordered earlier may come online after it)
     cleared = []  # the providers as the market left them (they may re-choose their model later in the month)
     real_clear = gpu_hours.clear
