@@ -82,11 +82,17 @@ class RunResult:
         first_api = m.loc[m["providers_live"] > 0, "step"]
         first_app = m.loc[m["apps_live"] > 0, "step"]
 
-        def when(s: pd.Series) -> str:
-            return f"month {int(s.iloc[0])}" if len(s) else "never"
+        dates = dict(zip(m["step"], m["date"])) if "date" in m else {}
 
+        def when(s: pd.Series) -> str:
+            if not len(s):
+                return "never"
+            step = int(s.iloc[0])
+            return f"month {step} ({dates[step]})" if step in dates else f"month {step}"
+
+        span = f", {m['date'].iloc[0]} to {m['date'].iloc[-1]}" if "date" in m and len(m) else ""
         lines = [
-            f"{self.scenario.name}: {len(m) - 1} months, seed {self.seed}",
+            f"{self.scenario.name}: {len(m) - 1} months, seed {self.seed}{span}",
             f"  first model {when(first_model)}, first API {when(first_api)}, first app {when(first_app)}",
             f"  models released {int(m['models_released'].sum())}; at the horizon: {int(last['apps_live'])} apps, "
             f"{last['app_users'] / 1e6:,.1f}M users, {last['tokens_served'] / 1e12:,.2f}T tokens/month",
