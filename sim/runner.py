@@ -98,7 +98,7 @@ class RunResult:
             f"{last['app_users'] / 1e6:,.1f}M users, {last['tokens_served'] / 1e12:,.2f}T tokens/month",
             f"  GPU price {last['gpu_price_usd_per_hour']:.2f} USD/h at {last['gpu_utilization']:.0%} utilisation; "
             f"API price {last['api_price_usd_per_mtok']:.3f} USD/1M tokens",
-            f"  labeller pay {last['labeller_wage_usd_per_hour']:.2f} USD/h; energy "
+            f"  labeller pay {_per_hour(last['labeller_wage_usd_per_hour'])}; energy "
             f"{m['energy_kwh'].sum() / 1e6:,.1f} GWh, {m['co2_t'].sum():,.0f} tCO2 in all",
             f"  HHI training {last['hhi_training']:,.0f}, API {last['hhi_api']:,.0f}; deployed bias "
             f"{last['deployed_bias']:.3f}",
@@ -334,3 +334,8 @@ def main(args: argparse.Namespace) -> int:
     print(result.summary())
     print(f"  wrote {', '.join(f'{n}.parquet' for n in FRAMES)} and manifest.json to {out}")
     return 0
+
+
+def _per_hour(wage: float) -> str:
+    """A wage for the summary; NaN (no labelling work that month) is said in words, never printed as nan."""
+    return f"{wage:.2f} USD/h" if np.isfinite(wage) else "n/a (no labelling work in the last month)"
