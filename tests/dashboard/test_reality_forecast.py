@@ -124,7 +124,8 @@ def test_forecast_what_if_lever_adds_its_fan_and_the_difference(forecast_page):
     assert table["what-if median"].str.len().gt(0).all()
     # the difference chart of the GPU price is negative after the shock, zero before it
     at = forecast_page.session_state["fc_shock_at"]
-    diff = [c for c in charts if c["layout"]["title"]["text"].startswith("GPU price, H100-equivalent: what-if")][0]
+    diff = [c for c in charts if c["layout"].get("title", {}).get("text", "").startswith(
+        "GPU price, H100-equivalent: what-if")][0]
     median = [t for t in diff["data"] if t.get("name") == "what-if vs unmodified: median"][0]
     points = dict(zip((str(d)[:7] for d in _values(median["x"])), _values(median["y"])))
     assert len(points) == 36
