@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import itertools
 
+import abc
+
 import numpy as np
 import pandas as pd
 
 from sim.experiments.spec import SweepSpec
 
 
-class Sampler:
+class Sampler(abc.ABC):
     """The design points of a spec: ``matrix(spec, seed)`` of shape (points, parameters), in spec order."""
 
+    @abc.abstractmethod
     def matrix(self, spec: SweepSpec, seed: int) -> np.ndarray:
-        raise NotImplementedError
+        """The design matrix; each sampler defines it."""
 
 
 class GridSampler(Sampler):
@@ -35,8 +38,9 @@ class GridSampler(Sampler):
 class UnitCubeSampler(Sampler):
     """A sample on the unit cube [0, 1)^D, mapped onto each parameter's range or value list."""
 
+    @abc.abstractmethod
     def unit(self, spec: SweepSpec, seed: int) -> np.ndarray:
-        raise NotImplementedError
+        """The unit-cube sample; Latin hypercube and Sobol' define it."""
 
     def matrix(self, spec: SweepSpec, seed: int) -> np.ndarray:
         params = [spec.parameters[n] for n in spec.parameter_names]
