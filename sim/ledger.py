@@ -172,6 +172,27 @@ class Ledger:
         self._steps, self._payers, self._payees, self._amounts, self._cats = [], [], [], [], []
         return frame
 
+    def flows_by_type(self) -> pd.DataFrame:
+        """Payments summed per step, payer type, payee type and category (``step, payer_type, payee_type, category,
+        amount_usd``, sorted by those keys): ``flows_frame().groupby(...)`` without building the per-payment frame.
+        Grouped on integer codes, so each group sums the same payments in the same order (the same floats)."""
+        self._flush()
+        if not self._amounts:
+            return pd.DataFrame({"step": pd.Series(dtype="int32"), "payer_type": pd.Series(dtype="str"),
+                                 "payee_type": pd.Series(dtype="str"), "category": pd.Series(dtype="str"),
+                                 "amount_usd": pd.Series(dtype="float64")})
+        names, codes = np.unique(np.append(self.types, OUTSIDE_TYPE).astype(str), return_inverse=True)
+        frame = pd.DataFrame({"step": np.concatenate(self._steps), "payer_type": codes[np.concatenate(self._payers)],
+                              "payee_type": codes[np.concatenate(self._payees)],
+                              "category": np.concatenate(self._cats), "amount_usd": np.concatenate(self._amounts)})
+        out = frame.groupby(["step", "payer_type", "payee_type", "category"], as_index=False, sort=True)[
+            "amount_usd"].sum()
+        out["payer_type"] = names[out["payer_type"].to_numpy()]
+        out["payee_type"] = names[out["payee_type"].to_numpy()]
+        out["category"] = np.array(CATEGORIES)[out["category"].to_numpy()]
+        out = out.astype({"payer_type": "str", "payee_type": "str", "category": "str"})
+        return out.sort_values(["step", "payer_type", "payee_type", "category"], ignore_index=True)
+
     def flows_frame(self) -> pd.DataFrame:
         """One row per payment: step, payer_id, payer_type, payee_id, payee_type, category, amount_usd."""
         self._flush()

@@ -143,7 +143,8 @@ class ChainModel(mesa.Model):
         return _optimal_allocation(float(f"{flops:.3g}"), fit)
 
     def agents_of(self, cls) -> mesa.agent.AgentSet:
-        return self.agents_by_type.get(cls, mesa.agent.AgentSet([], random=self.random))
+        agents = self.agents_by_type.get(cls)  # (an empty set only when none: building one costs more than the look-up)
+        return agents if agents is not None else mesa.agent.AgentSet([], random=self.random)
 
     def event(self, kind: str, agent_id: int, agent_type: str, detail: str) -> None:
         self.events.append({"step": int(self.steps), "date": self.date, "kind": kind, "agent_id": int(agent_id),

@@ -40,6 +40,7 @@ class RunResult:
     timings: dict = field(default_factory=dict)
     error: dict | None = None  # a run that failed: {"month", "stage", "message"}; its frames end at that month
     frames_on_disk: Path | None = None  # a streamed run: agents and flows are already written there
+    flows_by_type: pd.DataFrame | None = None  # run(..., collect_flows=False): payments summed by type (Ledger)
 
     def manifest(self) -> dict:
         versions = {}
@@ -114,13 +115,17 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     collect_agents: bool = True,
     stream_to: str | Path | None = None,
+    collect_flows: bool = True,
 ) -> RunResult:
     """Run ``scenario`` for ``months`` (default its horizon) with ``seed`` (default its own).
 
     With ``stream_to`` (a directory) the agents' and flows' rows go to ``agents.parquet`` and ``flows.parquet``
     there as the run goes, one Parquet row group (``ROW_GROUP`` rows) at a time, so memory does not grow with the
     horizon; the files are byte-identical to what ``write`` makes of an in-memory run, and the returned result's
-    ``agents`` and ``flows`` are empty (``frames_on_disk`` is the directory; ``write`` there completes it)."""
+    ``agents`` and ``flows`` are empty (``frames_on_disk`` is the directory; ``write`` there completes it).
+
+    With ``collect_flows=False`` (replicates, which need only aggregates) ``flows`` is empty and ``flows_by_type``
+    holds the payments summed per month, payer type, payee type and category."""
     if months is not None:
         if not 1 <= int(months) <= 600:
             raise ValueError(f"months: {months} is not allowed; allowed: 1 to 600")
@@ -160,9 +165,10 @@ def run(
         seed=seed,
         metrics=model.metrics_frame(),
         agents=_agents_frame(model) if collect_agents and stream is None else _empty_agents(),
-        flows=model.ledger.flows_frame() if stream is None else _empty_flows(),
+        flows=model.ledger.flows_frame() if stream is None and collect_flows else _empty_flows(),
         events=stream.events() if stream is not None else _events_frame(model.events),
         frames_on_disk=stream.out if stream is not None else None,
+        flows_by_type=None if collect_flows or stream is not None else model.ledger.flows_by_type(),
     )
     result.timings = {"setup_s": t1 - t0, "run_s": t2 - t0, "frames_s": time.perf_counter() - t2,
                       "agent_steps": int(agent_steps) or None}

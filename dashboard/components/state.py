@@ -137,10 +137,13 @@ def _wait(func, poll, box: dict[str, Any], on_cancel) -> Any:
         button = st.empty()
         if on_cancel is not None:
             button.button("Cancel run", key=f"cancel_run_{id(box)}", on_click=on_cancel)
+        shown = (fraction, text)
         while worker.is_alive():
             worker.join(0.05)
             fraction, text = poll()
-            bar.progress(min(1.0, max(0.0, fraction)), text=text)
+            if (fraction, text) != shown:  # a message to the browser only when the bar moves
+                bar.progress(min(1.0, max(0.0, fraction)), text=text)
+                shown = (fraction, text)
         bar.empty()
         button.empty()
     if "error" in box:

@@ -8,6 +8,7 @@ run, and two scenarios compared with the same number of replicates are paired se
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -107,6 +108,15 @@ def flows_by_type(flows: pd.DataFrame) -> pd.DataFrame:
         "amount_usd"].sum()
 
 
+@functools.lru_cache(maxsize=4)
+def _parsed(scenario_yaml: str):
+    """The scenario of a YAML text, parsed once per worker process (a worker runs several seeds of one scenario;
+    runs never modify their scenario)."""
+    from sim.scenario import scenario_from_yaml
+
+    return scenario_from_yaml(scenario_yaml)
+
+
 def run_replicate(scenario_yaml: str, seed: int) -> dict:
     """One replicate, for a worker process: its metrics, flows by actor type, events, price parts
     (``sim.diagnostics.prices``), plausibility findings (``sim.diagnostics.checks``) and run seconds. The scenario
@@ -116,12 +126,11 @@ def run_replicate(scenario_yaml: str, seed: int) -> dict:
     from sim.diagnostics.checks import run_checks
     from sim.diagnostics.prices import price_parts
     from sim.runner import run
-    from sim.scenario import scenario_from_yaml
 
     t0 = time.perf_counter()
-    scenario = scenario_from_yaml(scenario_yaml)
-    result = run(scenario, seed=seed, collect_agents=False)
-    by_type = flows_by_type(result.flows)
+    scenario = _parsed(scenario_yaml)
+    result = run(scenario, seed=seed, collect_agents=False, collect_flows=False)
+    by_type = result.flows_by_type
     parts = price_parts(result.metrics, by_type, scenario)
     return {"metrics": result.metrics, "flows_by_type": by_type, "events": result.events, "price_parts": parts,
             "findings": run_checks(scenario, result.metrics, by_type, parts), "run_s": time.perf_counter() - t0}

@@ -158,3 +158,30 @@ def test_flows_frame_has_the_same_columns_and_types_empty_or_not():
     assert [str(t) for t in full.dtypes] == [str(t) for t in empty.dtypes]
     assert [str(full.dtypes[c]) for c in ("step", "payer_id", "payee_id", "amount_usd")] == [
         "int32", "int64", "int64", "float64"]
+
+
+def test_flows_by_type_sums_the_hand_built_books_by_party_type():
+    ledger = books()
+    ledger.pay(1, 2, 5.0, "training_gpu_hours")  # a second payment in the same group: summed
+    by_type = ledger.flows_by_type()
+    rows = [tuple(r) for r in by_type.itertuples(index=False)]
+    assert rows == [(0, "outside", "cloud", "investment", 50.0), (0, "outside", "trainer", "investment", 100.0),
+                    (1, "cloud", "outside", "energy", 7.0), (1, "trainer", "cloud", "training_gpu_hours", 35.0)]
+    assert Ledger().flows_by_type().columns.tolist() == ["step", "payer_type", "payee_type", "category",
+                                                         "amount_usd"]
+
+
+def test_flows_by_type_equals_grouping_the_per_payment_frame():
+    """The replicates' fast path (``run(..., collect_flows=False)``) gives exactly (same floats, order and dtypes)
+    what grouping the full per-payment frame gives."""
+    import pandas as pd
+
+    from sim.experiments.replicates import flows_by_type
+    from sim.runner import run
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario("baseline").with_overrides({"horizon_months": 30})
+    full = run(scenario, seed=5, collect_agents=False)
+    fast = run(scenario, seed=5, collect_agents=False, collect_flows=False)
+    assert fast.flows.empty and full.flows_by_type is None
+    pd.testing.assert_frame_equal(fast.flows_by_type, flows_by_type(full.flows), check_exact=True)
