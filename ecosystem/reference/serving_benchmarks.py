@@ -97,6 +97,9 @@ def mlperf_dataset_lengths() -> dict[str, DatasetLengths]:
 
 def _lengths(row: dict[str, str]) -> tuple[float | None, float | None]:
     """The row's own input / output lengths, or for an MLPerf row with blank cells its dataset's means."""
+    # MLPerf publishes the output mean of a dataset but not always its input mean; mlperf_datasets.csv gives both per
+    # subset with their basis (Mixtral: the 5-shot GSM8K third makes the mean input 322 tokens, not the output's 145;
+    # docs/serving.md, validation caveats).
     given = parse_number(row["input_tokens"]), parse_number(row["output_tokens"])
     dataset = mlperf_dataset_lengths().get(row["model_id"])
     if given == (None, None) and row["kind"] == "mlperf_throughput" and dataset is not None:
