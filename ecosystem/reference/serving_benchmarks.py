@@ -1,6 +1,7 @@
 """The measured inference rows of ``serving_benchmarks.csv`` (MLPerf Inference, engine benchmarks) and the serverless
 list prices of open models, as published; the project's columns say which rows the serving validation uses and why
-the others are left out."""
+the others are left out. An MLPerf row whose length cells are blank takes the mean request lengths of its dataset
+from ``mlperf_datasets.csv`` (one row per subset, with the basis of each figure)."""
 
 from __future__ import annotations
 
@@ -67,6 +68,45 @@ def _per_gpu(row: dict[str, str]) -> float | None:
     return value / gpus if gpus else None
 
 
+@dataclass(frozen=True)
+class DatasetLengths:
+    """Mean tokens per request of an MLPerf dataset, weighted by the samples of its subsets."""
+
+    model_id: str
+    input_tokens: float
+    output_tokens: float
+    samples: int
+
+
+@lru_cache(maxsize=1)
+def mlperf_dataset_lengths() -> dict[str, DatasetLengths]:
+    """The sample-weighted mean input and output lengths of each dataset in ``mlperf_datasets.csv``, by model id."""
+    subsets: dict[str, list[dict[str, str]]] = {}
+    for row in read_table("mlperf_datasets"):
+        subsets.setdefault(row["model_id"], []).append(row)
+    out = {}
+    for model_id, rows in subsets.items():
+        n = [float(r["samples"]) for r in rows]
+        total = sum(n)
+        out[model_id] = DatasetLengths(
+            model_id=model_id, samples=int(total),
+            input_tokens=sum(k * float(r["input_tokens"]) for k, r in zip(n, rows)) / total,
+            output_tokens=sum(k * float(r["mean_output_tokens"]) for k, r in zip(n, rows)) / total)
+    return out
+
+
+def _lengths(row: dict[str, str]) -> tuple[float | None, float | None]:
+    """The row's own input / output lengths, or for an MLPerf row with blank cells its dataset's means."""
+    # MLPerf publishes the output mean of a dataset but not always its input mean; mlperf_datasets.csv gives both per
+    # subset with their basis (Mixtral: the 5-shot GSM8K third makes the mean input 322 tokens, not the output's 145;
+    # docs/serving.md, validation caveats).
+    given = parse_number(row["input_tokens"]), parse_number(row["output_tokens"])
+    dataset = mlperf_dataset_lengths().get(row["model_id"])
+    if given == (None, None) and row["kind"] == "mlperf_throughput" and dataset is not None:
+        return dataset.input_tokens, dataset.output_tokens
+    return given
+
+
 @lru_cache(maxsize=1)
 def serving_measurements() -> tuple[ServingMeasurement, ...]:
     """Every measured-throughput row (used or not), in file order."""
@@ -74,13 +114,14 @@ def serving_measurements() -> tuple[ServingMeasurement, ...]:
     for row in read_table("serving_benchmarks"):
         if row["kind"] not in MEASURED_KINDS:
             continue
+        input_tokens, output_tokens = _lengths(row)
         out.append(ServingMeasurement(
             kind=row["kind"], model=row["model"], hardware=row["hardware"], setting=row["scenario_or_setting"],
             precision=row["precision"].rstrip("*").split(" ")[0].lower(), gpus=_int(row["gpus"]),
             output_tokens_per_s_per_gpu=_per_gpu(row), model_id=row["model_id"] or None,
             hardware_id=row["hardware_id"] or None, gpus_per_replica=_int(row["gpus_per_replica"]),
-            max_batch=_int(row["max_batch"]), input_tokens=parse_number(row["input_tokens"]),
-            output_tokens=parse_number(row["output_tokens"]),
+            max_batch=_int(row["max_batch"]), input_tokens=input_tokens,
+            output_tokens=output_tokens,
             max_tpot_ms=parse_number(row["max_tpot_ms"]), max_ttft_ms=parse_number(row["max_ttft_ms"]),
             validation=row["validation"] or "exclude: no mapping to the catalogue", source=row["source"]))
     return tuple(out)
