@@ -166,11 +166,15 @@ class Ledger:
         """Payments held in memory (not yet taken by ``take_flows``)."""
         return sum(len(a) for a in self._amounts) + len(self._pending)
 
-    def take_flows(self) -> pd.DataFrame:
-        """The payments held so far as a frame (as ``flows_frame``), forgetting them: for streaming to a file."""
-        frame = self.flows_frame()
+    def take_flow_columns(self) -> dict[str, np.ndarray]:
+        """The payments held so far as compact columns (step, payer_id, payee_id, category code, amount_usd),
+        forgetting them: for streaming to a file (``sim.stream``)."""
+        self._flush()
+        cols = {"step": _cat(self._steps, np.int32), "payer_id": _cat(self._payers, np.int64),
+                "payee_id": _cat(self._payees, np.int64), "category": _cat(self._cats, np.int16),
+                "amount_usd": _cat(self._amounts, np.float64)}
         self._steps, self._payers, self._payees, self._amounts, self._cats = [], [], [], [], []
-        return frame
+        return cols
 
     def flows_by_type(self) -> pd.DataFrame:
         """Payments summed per step, payer type, payee type and category (``step, payer_type, payee_type, category,
@@ -196,23 +200,25 @@ class Ledger:
     def flows_frame(self) -> pd.DataFrame:
         """One row per payment: step, payer_id, payer_type, payee_id, payee_type, category, amount_usd."""
         self._flush()
-        if not self._amounts:
-            return pd.DataFrame({
-                "step": pd.Series(dtype="int32"), "payer_id": pd.Series(dtype="int64"),
-                "payer_type": pd.Series(dtype="str"), "payee_id": pd.Series(dtype="int64"),
-                "payee_type": pd.Series(dtype="str"), "category": pd.Series(dtype="str"),
-                "amount_usd": pd.Series(dtype="float64"),
-            })
-        payers = np.concatenate(self._payers)
-        payees = np.concatenate(self._payees)
-        types = np.append(self.types, OUTSIDE_TYPE)  # index -1 -> "outside"
-        cats = np.array(CATEGORIES, dtype=object)[np.concatenate(self._cats)]
+        return self.frame_of(self.types, step=_cat(self._steps, np.int32), payer_id=_cat(self._payers, np.int64),
+                             payee_id=_cat(self._payees, np.int64), category=_cat(self._cats, np.int16),
+                             amount_usd=_cat(self._amounts, np.float64))
+
+    @staticmethod
+    def frame_of(types: np.ndarray, step, payer_id, payee_id, category, amount_usd) -> pd.DataFrame:
+        """The flows frame of payment columns (category as codes into ``CATEGORIES``; ``types``: account types by
+        id, the outside world at -1)."""
+        types = np.append(types, OUTSIDE_TYPE)  # index -1 -> "outside"
         return pd.DataFrame({
-            "step": np.concatenate(self._steps),
-            "payer_id": payers,
-            "payer_type": types[payers].astype(str),
-            "payee_id": payees,
-            "payee_type": types[payees].astype(str),
-            "category": cats.astype(str),
-            "amount_usd": np.concatenate(self._amounts),
+            "step": step,
+            "payer_id": payer_id,
+            "payer_type": pd.Series(types[payer_id].astype(str), dtype="str"),
+            "payee_id": payee_id,
+            "payee_type": pd.Series(types[payee_id].astype(str), dtype="str"),
+            "category": pd.Series(np.array(CATEGORIES, dtype=object)[category].astype(str), dtype="str"),
+            "amount_usd": amount_usd,
         })
+
+
+def _cat(chunks: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=dtype)

@@ -18,9 +18,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from sim.ledger import Ledger
 from sim.model import ChainModel
 from sim.scenario import Scenario, load_scenario, validate_scenario
+from sim.stream import ParquetStream, agents_frame, empty_agents, empty_flows, events_frame
 
 FRAMES = ("metrics", "agents", "flows", "events")
 _VERSIONED = ("mesa", "numpy", "pandas", "pydantic", "torch", "pyarrow")
@@ -120,7 +120,7 @@ def run(
     """Run ``scenario`` for ``months`` (default its horizon) with ``seed`` (default its own).
 
     With ``stream_to`` (a directory) the agents' and flows' rows go to ``agents.parquet`` and ``flows.parquet``
-    there as the run goes, one Parquet row group (``ROW_GROUP`` rows) at a time, so memory does not grow with the
+    there as the run goes, one Parquet row group at a time (``sim.stream``), so memory does not grow with the
     horizon; the files are byte-identical to what ``write`` makes of an in-memory run, and the returned result's
     ``agents`` and ``flows`` are empty (``frames_on_disk`` is the directory; ``write`` there completes it).
 
@@ -141,7 +141,7 @@ def run(
     horizon = scenario.horizon_months
     t1 = time.perf_counter()
     error = None
-    stream = _Stream(check_out_dir(stream_to), model, collect_agents) if stream_to is not None else None
+    stream = ParquetStream(check_out_dir(stream_to), model, collect_agents) if stream_to is not None else None
     try:
         for k in range(horizon):
             try:
@@ -164,9 +164,9 @@ def run(
         scenario=scenario,
         seed=seed,
         metrics=model.metrics_frame(),
-        agents=_agents_frame(model) if collect_agents and stream is None else _empty_agents(),
-        flows=model.ledger.flows_frame() if stream is None and collect_flows else _empty_flows(),
-        events=stream.events() if stream is not None else _events_frame(model.events),
+        agents=agents_frame(model.agent_frames, model.ledger.types) if collect_agents and stream is None else empty_agents(),
+        flows=model.ledger.flows_frame() if stream is None and collect_flows else empty_flows(),
+        events=stream.events() if stream is not None else events_frame(model.events),
         frames_on_disk=stream.out if stream is not None else None,
         flows_by_type=None if collect_flows or stream is not None else model.ledger.flows_by_type(),
     )
@@ -222,98 +222,6 @@ def check_out_dir(out_dir: str | Path) -> Path:
 
 class OutDirError(ValueError):
     """An output directory that cannot be written."""
-
-
-ROW_GROUP = 1024 * 1024  # rows per Parquet row group: pyarrow's default, so streamed files match written ones
-
-
-class _Stream:
-    """Agents' and flows' rows appended to Parquet files in whole row groups while the run goes (at most about one
-    row group of each held in memory); written under temporary names and moved into place by ``close``."""
-
-    def __init__(self, out: Path, model: ChainModel, agents: bool) -> None:
-        self.out, self.model, self.agents = out, model, agents
-        self.agent_steps = 0
-        self._writers: dict[str, object] = {}
-        self._held: dict[str, pd.DataFrame] = {}
-        self._events: list[pd.DataFrame] = []
-        self._tmp = {name: out / f".{name}.parquet.{uuid.uuid4().hex[:8]}.tmp" for name in ("agents", "flows")}
-
-    def spill(self, final: bool = False) -> None:
-        model = self.model
-        if len(model.events) >= EVENTS_CHUNK:  # events stay in memory, as compact frames instead of dicts
-            self._events.append(_events_frame(model.events))
-            model.events.clear()
-        if self.agents and (final or sum(len(ids) for _, ids, _ in model.agent_frames) >= ROW_GROUP):
-            frame = _agents_frame(model)
-            self.agent_steps += len(frame)
-            model.agent_frames.clear()
-            self._append("agents", frame, final)
-        if final or model.ledger.pending_rows() >= ROW_GROUP:
-            self._append("flows", model.ledger.take_flows(), final)
-
-    def _append(self, name: str, frame: pd.DataFrame, final: bool) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        held = self._held.get(name)
-        frame = frame if held is None or not len(held) else pd.concat([held, frame], ignore_index=True)
-        cut = len(frame) if final else len(frame) - len(frame) % ROW_GROUP
-        for start in range(0, cut, ROW_GROUP):
-            table = pa.Table.from_pandas(frame.iloc[start:min(start + ROW_GROUP, cut)], preserve_index=False)
-            if name not in self._writers:
-                self._writers[name] = pq.ParquetWriter(self._tmp[name], table.schema, compression="snappy")
-            self._writers[name].write_table(table)
-        if final and name not in self._writers:  # no row at all: the same empty file ``write`` makes
-            frame.to_parquet(self._tmp[name], index=False)
-        self._held[name] = frame.iloc[cut:].reset_index(drop=True)
-
-    def events(self) -> pd.DataFrame:
-        if self.model.events or not self._events:
-            self._events.append(_events_frame(self.model.events))
-            self.model.events.clear()
-        return self._events[0] if len(self._events) == 1 else pd.concat(self._events, ignore_index=True)
-
-    def close(self) -> None:
-        self.spill(final=True)
-        for name in ("agents", "flows") if self.agents else ("flows",):
-            if name in self._writers:
-                self._writers.pop(name).close()
-            os.replace(self._tmp[name], self.out / f"{name}.parquet")
-        if not self.agents:
-            _empty_agents().to_parquet(self.out / "agents.parquet", index=False)
-
-    def abort(self) -> None:
-        for w in self._writers.values():
-            w.close()
-        for tmp in self._tmp.values():
-            tmp.unlink(missing_ok=True)
-
-
-EVENTS_CHUNK = 20_000  # events held as dicts before they are packed into a frame
-
-
-def _events_frame(events: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(events, columns=["step", "kind", "agent_id", "agent_type", "detail"])
-
-
-def _empty_flows() -> pd.DataFrame:
-    return Ledger().flows_frame()
-
-
-def _empty_agents() -> pd.DataFrame:
-    return pd.DataFrame({"step": pd.Series(dtype="int32"), "agent_id": pd.Series(dtype="int64"),
-                         "agent_type": pd.Series(dtype="str"), "cash_usd": pd.Series(dtype="float64")})
-
-
-def _agents_frame(model: ChainModel) -> pd.DataFrame:
-    if not model.agent_frames:
-        return _empty_agents()
-    steps = np.concatenate([np.full(len(ids), s, dtype=np.int32) for s, ids, _ in model.agent_frames])
-    ids = np.concatenate([ids for _, ids, _ in model.agent_frames])
-    cash = np.concatenate([cash for _, _, cash in model.agent_frames])
-    types = model.ledger.types[ids].astype(str)
-    return pd.DataFrame({"step": steps, "agent_id": ids, "agent_type": types, "cash_usd": cash})
 
 
 # ---- python -m sim run ------------------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ import streamlit as st
 
 from dashboard.components.state import RunRefused, RunView, check_budget, with_progress
 from sim.experiments.replicates import replicate_seeds, run_replicate
-from sim.runner import RunResult, _empty_agents
+from sim.runner import RunResult
+from sim.stream import empty_agents
 from sim.scenario import Scenario
 
 DEFAULT_REPLICATES = 8
@@ -91,7 +92,7 @@ def _cache() -> tuple[OrderedDict, threading.Lock]:
 
 
 def _view(scenario: Scenario, seed: int, out: dict) -> ReplicateRun:
-    result = RunResult(scenario=scenario, seed=seed, metrics=out["metrics"], agents=_empty_agents(),
+    result = RunResult(scenario=scenario, seed=seed, metrics=out["metrics"], agents=empty_agents(),
                        flows=_EMPTY_FLOWS, events=out["events"])
     return ReplicateRun(result=result, flows_by_type=out["flows_by_type"], run_s=out["run_s"],
                         price_parts=out["price_parts"], findings=out["findings"])

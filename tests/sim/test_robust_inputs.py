@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sim.actors import CloudHost
-from sim import runner
+from sim import runner, stream
 from sim.runner import RunFailed, RunResult, run
 from sim.scenario import ScenarioError, load_scenario
 
@@ -127,8 +127,8 @@ def test_a_failing_stage_keeps_the_months_before_and_names_month_and_stage(monke
 
 
 def test_streamed_files_equal_the_in_memory_write_across_row_groups(monkeypatch, tmp_path):
-    monkeypatch.setattr(runner, "ROW_GROUP", 5_000)  # many row groups in a small run
-    monkeypatch.setattr(runner, "EVENTS_CHUNK", 40)
+    monkeypatch.setattr(stream, "ROW_GROUP", 5_000)  # many row groups in a small run
+    monkeypatch.setattr(stream, "EVENTS_CHUNK", 40)
     sc = load_scenario("baseline")
     streamed = run(sc, months=36, stream_to=tmp_path / "s")
     streamed.write(tmp_path / "s")
