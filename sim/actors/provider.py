@@ -25,6 +25,13 @@ class ServiceProvider(ChainAgent):
         self.tokens_demanded = 0.0
         self.owner_lab_id: int | None = None  # a lab's first-party API (``sim.markets.first_party``)
 
+    def reset_month(self) -> None:
+        """A month's demand and service start at nothing: a provider no app chose this month serves no tokens (and
+        pays no licence on last month's)."""
+        super().reset_month()
+        self.tokens_demanded = 0.0
+        self.tokens_served = 0.0
+
     @property
     def live(self) -> bool:
         return self.hosted is not None
