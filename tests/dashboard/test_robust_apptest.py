@@ -5,6 +5,7 @@ no exception ever reaches the page."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,20 @@ def test_error_message_is_one_line_without_paths():
     assert state.error_message(ValueError("horizon_months: too long\n  File '/srv/x.py'")) == \
         "horizon_months: too long"
     assert state.error_message(KeyError("x")) == "KeyError: 'x'"
+
+
+def test_setting_the_pages_stop_signal_stops_a_running_replicate():
+    """What the page's stop does to a seed already running in a pool process: it ends at the end of its month."""
+    from dashboard.components import replicates
+    from sim.experiments.replicates import ReplicateCancelled, run_replicate
+    from sim.scenario import load_scenario
+
+    text = load_scenario("baseline").to_yaml()
+    stop = replicates._StopFile()
+    assert set(run_replicate(text, 1, stop.path)) >= {"metrics", "events"}  # no stop: the whole run
+    stop.set()
+    try:
+        with pytest.raises(ReplicateCancelled, match="seed 1 cancelled at month 1 of "):
+            run_replicate(text, 1, stop.path)
+    finally:
+        os.unlink(stop.path)
