@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ecosystem.checks import check_output_dir
 from sim.model import ChainModel
 from sim.scenario import Scenario, load_scenario, validate_scenario
 from sim.stream import ParquetStream, agents_frame, empty_agents, empty_flows, events_frame
@@ -206,18 +207,10 @@ def _failing_stage(exc: BaseException) -> str:
 
 def check_out_dir(out_dir: str | Path) -> Path:
     """The output directory, created if needed and checked writable before any work (a ``ValueError`` naming it)."""
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise OutDirError(f"--out: {str(out)!r} is a file; allowed: a directory")
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".write-check-{uuid.uuid4().hex[:8]}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise OutDirError(f"--out: {str(out)!r} is not writable ({exc.strerror or exc}); allowed: a directory "
-                          "you can write to") from None
-    return out
+        return check_output_dir("--out", out_dir)
+    except ValueError as exc:
+        raise OutDirError(str(exc)) from None
 
 
 class OutDirError(ValueError):

@@ -22,7 +22,23 @@ def findings(reps: Replicates) -> list[tuple[Finding, int]]:
     return list(seen.values())
 
 
+def collapse_text(reps: Replicates) -> str | None:
+    """The chain-collapse banner (the run's ``no_gpu_supply`` event: every cloud exited), or None: the earliest
+    month over the seeds and how many seeds collapsed."""
+    months = [int(e.loc[e["kind"] == "no_gpu_supply", "step"].min()) for e in (v.events for v in reps.views)
+              if (e["kind"] == "no_gpu_supply").any()]
+    if not months:
+        return None
+    where = f" in {len(months)} of {reps.n} seeds (the earliest from month {min(months)})" if reps.n > 1 else \
+        f" from month {months[0]}"
+    return (f"**The chain collapsed:** every cloud exited{where}: no GPU-hours to rent, so no model is trained and "
+            "no token served from then on; the run went on to its horizon (GPU prices read 0, API prices n/a).")
+
+
 def banners(reps: Replicates) -> None:
+    collapsed = collapse_text(reps)
+    if collapsed:
+        st.error(collapsed, icon=":material/warning:")
     for f, count in findings(reps):
         where = f" (in {count} of {reps.n} seeds)" if reps.n > 1 else ""
         st.warning(f"**Check the model here:** {f.message}{where}", icon=":material/report:")

@@ -10,9 +10,13 @@ seeds are the fewest with which a Wilcoxon signed-rank test can reach p < 0.01 (
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
 import multiprocessing
+import os
+import tempfile
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -20,7 +24,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.state import RunRefused, RunView, check_budget, with_progress
-from sim.experiments.replicates import replicate_seeds, run_replicate
+from sim.experiments.replicates import ReplicateCancelled, replicate_seeds, run_replicate
 from sim.runner import RunResult
 from sim.stream import empty_agents
 from sim.scenario import Scenario
@@ -30,6 +34,21 @@ MAX_REPLICATES = 40
 POOL_WORKERS = 2
 CACHE_ENTRIES = 400  # (scenario, seed) runs kept: ~100 kB each
 URL_KEY = "reps"
+LOG = logging.getLogger("dashboard")  # "seed N cancelled at month M of T" on the server's stderr when a page goes
+
+
+class _StopFile(threading.Event):
+    """The page's stop signal, also as a file the pool's worker processes look for after every month: setting it
+    (the page stopped waiting) stops the seeds already running, not only those not started yet."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.path = os.path.join(tempfile.gettempdir(), f"llmcl-stop-{os.getpid()}-{uuid.uuid4().hex}")
+
+    def set(self) -> None:
+        with open(self.path, "wb"):
+            pass
+        super().set()
 _EMPTY_FLOWS = pd.DataFrame({"step": pd.Series(dtype="int64"), "payer_id": pd.Series(dtype="int64"),
                              "payer_type": pd.Series(dtype="str"), "payee_id": pd.Series(dtype="int64"),
                              "payee_type": pd.Series(dtype="str"), "category": pd.Series(dtype="str"),
@@ -115,11 +134,11 @@ def get(scenario: Scenario, n: int, label: str = "Simulating") -> Replicates:
         if key in cancelled:
             raise RunRefused(f"{label}: cancelled; change a lever, or press 'Run again' to start it anew")
         done = {"n": 0}
-        stop = threading.Event()
+        stop = _StopFile()
 
         def work() -> dict[int, ReplicateRun]:
             pool = _pool()
-            futures = {pool.submit(run_replicate, text, s): s for s in missing}
+            futures = {pool.submit(run_replicate, text, s, stop.path): s for s in missing}
             out = {}
             try:
                 for fut in cf.as_completed(futures):
@@ -128,8 +147,13 @@ def get(scenario: Scenario, n: int, label: str = "Simulating") -> Replicates:
                     out[futures[fut]] = _view(scenario, futures[fut], fut.result())
                     done["n"] += 1
             finally:
-                for fut in futures:  # the page stopped waiting: seeds not started yet never start
+                for fut in futures:  # the page stopped waiting: seeds not started yet never start ...
                     fut.cancel()
+                if stop.is_set():  # ... and those running stop at the end of their month (the stop file)
+                    for fut in cf.as_completed(futures):
+                        if not fut.cancelled() and isinstance(fut.exception(), ReplicateCancelled):
+                            LOG.warning("%s: %s (the page stopped waiting)", label, fut.exception())
+                    os.unlink(stop.path)
             if stop.is_set():
                 raise RunRefused(f"{label}: cancelled")
             return out

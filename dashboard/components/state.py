@@ -8,6 +8,7 @@ while the script thread draws an ``st.progress`` bar from the run's ``progress(d
 from __future__ import annotations
 
 import io
+import logging
 import os
 import threading
 import time
@@ -166,6 +167,8 @@ def get_run(scenario: Scenario, seed: int | None = None, label: str = "Simulatin
 
     def on_progress(done: int, total: int) -> None:
         if cancel.is_set():
+            logging.getLogger("dashboard").warning("%s: run cancelled at month %d of %d (the page stopped waiting)",
+                                                   label, done, total)
             raise _Cancelled
         progress["done"], progress["total"] = done, max(1, total)
 

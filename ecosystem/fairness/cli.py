@@ -8,6 +8,7 @@ import argparse
 import json
 import sys
 
+from ecosystem.checks import check_output_file
 from ecosystem.fairness.labelling import AGGREGATIONS
 from ecosystem.fairness.replicated import DEFAULT_JOBS, DEFAULT_REPLICATES, compare_audits, replicated_audit
 from ecosystem.fairness.report import comparison_html, comparison_markdown, report_html, report_markdown
@@ -148,6 +149,13 @@ def _run(args: argparse.Namespace) -> dict:
 
 
 def main(args: argparse.Namespace) -> int:
+    try:  # before any training: an audit is never lost to a report path it cannot write
+        for flag, path in (("--report-md", args.report_md), ("--report-html", args.report_html)):
+            if path:
+                check_output_file(flag, path)
+    except ValueError as exc:
+        print(f"audit: error: {exc}", file=sys.stderr)
+        return 2
     try:
         result = _run(args)
     except ValueError as exc:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
+from ecosystem.checks import check_output_file
 from ecosystem.probe.plans import DEVICES
 from ecosystem.probe.profile import profile_json, write_profile
 from ecosystem.probe.run import run_probe
@@ -53,9 +53,10 @@ def main(args: argparse.Namespace) -> int:
     def progress(msg: str) -> None:
         print(f"[probe {time.perf_counter() - t_start:6.1f}s] {msg}", file=sys.stderr, flush=True)
 
-    out_path = Path(args.out) if args.out else None
-    if out_path is not None and not out_path.parent.is_dir():
-        print(f"probe: --out {args.out!r}: folder {str(out_path.parent)!r} does not exist", file=sys.stderr)
+    try:  # before the probe runs: its minutes are never lost to an unwritable --out
+        out_path = check_output_file("--out", args.out) if args.out else None
+    except ValueError as exc:
+        print(f"probe: {exc}", file=sys.stderr)
         return 2
     try:
         profile = run_probe(quick=args.quick, device=args.device, progress=progress,

@@ -9,14 +9,31 @@ import multiprocessing
 import os
 import threading
 
+from ecosystem.checks import check_number
 from sim.experiments.errors import SweepError
 
 ENV_SCHEDULER = "DASK_SCHEDULER_ADDRESS"
 CONNECT_TIMEOUT_S = 20
+# a dask cluster with no worker for this long (at the start, or in the middle of a sweep): a clear error, resumable
+ENV_NO_WORKER_TIMEOUT = "SIM_NO_WORKER_TIMEOUT_S"
+DEFAULT_NO_WORKER_TIMEOUT_S = 60.0
+MAX_NO_WORKER_TIMEOUT_S = 86_400.0
 
 
-def open_executor(workers: int | None, scheduler: str | None):
-    """(executor, number of workers, kind, closer)."""
+def no_worker_timeout_s(value: float | str | None = None) -> float:
+    """``--no-worker-timeout`` if given, else ``$SIM_NO_WORKER_TIMEOUT_S``, else 60 s (read when a sweep starts)."""
+    name = "--no-worker-timeout"
+    if value is None:
+        name, value = f"${ENV_NO_WORKER_TIMEOUT}", os.environ.get(ENV_NO_WORKER_TIMEOUT, DEFAULT_NO_WORKER_TIMEOUT_S)
+    try:
+        return check_number(name, value, 0.0, MAX_NO_WORKER_TIMEOUT_S, low_open=True)
+    except ValueError as exc:
+        raise SweepError(str(exc)) from None
+
+
+def open_executor(workers: int | None, scheduler: str | None, no_worker_timeout: float | None = None):
+    """(executor, number of workers, kind, closer). A cluster with no worker is waited for ``no_worker_timeout``
+    seconds (default: ``no_worker_timeout_s()``)."""
     if scheduler:
         try:
             from distributed import Client
@@ -30,12 +47,13 @@ def open_executor(workers: int | None, scheduler: str | None):
                              "the address of a running `dask scheduler`, e.g. tcp://HOST:8786") from None
         n = sum(client.nthreads().values())
         if n == 0:
+            wait_s = no_worker_timeout_s() if no_worker_timeout is None else no_worker_timeout
             try:
-                client.wait_for_workers(1, timeout=60)
+                client.wait_for_workers(1, timeout=wait_s)
             except Exception:
                 client.close()
-                raise SweepError(f"--scheduler: {scheduler!r} has no workers after 60 s; start some with "
-                                 f"`dask worker {scheduler}`") from None
+                raise SweepError(f"--scheduler: {scheduler!r} has no workers after {wait_s:g} s "
+                                 f"(--no-worker-timeout); start some with `dask worker {scheduler}`") from None
             n = sum(client.nthreads().values())
         try:
             _check_cluster_environment(client, scheduler)

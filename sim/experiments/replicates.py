@@ -117,10 +117,16 @@ def _parsed(scenario_yaml: str):
     return scenario_from_yaml(scenario_yaml)
 
 
-def run_replicate(scenario_yaml: str, seed: int) -> dict:
+class ReplicateCancelled(Exception):
+    """A replicate stopped because its ``stop_file`` appeared (the dashboard page that asked for it went away)."""
+
+
+def run_replicate(scenario_yaml: str, seed: int, stop_file: str | None = None) -> dict:
     """One replicate, for a worker process: its metrics, flows by actor type, events, price parts
     (``sim.diagnostics.prices``), plausibility findings (``sim.diagnostics.checks``) and run seconds. The scenario
-    travels as its YAML; the per-payment ledger stays in the worker (aggregated there)."""
+    travels as its YAML; the per-payment ledger stays in the worker (aggregated there). If ``stop_file`` exists at
+    the end of a month, the run stops there with ``ReplicateCancelled`` (a file: the worker is another process)."""
+    import os
     import time
 
     from sim.diagnostics.checks import run_checks
@@ -129,7 +135,13 @@ def run_replicate(scenario_yaml: str, seed: int) -> dict:
 
     t0 = time.perf_counter()
     scenario = _parsed(scenario_yaml)
-    result = run(scenario, seed=seed, collect_agents=False, collect_flows=False)
+
+    def check_stop(done: int, total: int) -> None:
+        if os.path.exists(stop_file):
+            raise ReplicateCancelled(f"seed {seed} cancelled at month {done} of {total}")
+
+    result = run(scenario, seed=seed, collect_agents=False, collect_flows=False,
+                 progress=check_stop if stop_file else None)
     by_type = result.flows_by_type
     parts = price_parts(result.metrics, by_type, scenario)
     return {"metrics": result.metrics, "flows_by_type": by_type, "events": result.events, "price_parts": parts,

@@ -41,9 +41,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ecosystem.checks import check_output_dir
+
 from sim.experiments.batch import Batch, run_batch
 from sim.experiments.errors import SweepError, SweepRunError, SweepSpecError
-from sim.experiments.executors import ENV_SCHEDULER, NoWorkerWatch, open_executor
+from sim.experiments.executors import (DEFAULT_NO_WORKER_TIMEOUT_S, ENV_NO_WORKER_TIMEOUT, ENV_SCHEDULER,
+                                       NoWorkerWatch, no_worker_timeout_s, open_executor)
 from sim.experiments.progress import ProgressBar, Timings
 from sim.experiments.resolve import ResolvedSweep, resolve_sweep
 from sim.experiments.spec import SweepSpec, load_spec, spec_path
@@ -53,7 +56,6 @@ MAX_BATCH = 50
 TASKS_PER_WORKER = 8
 IN_FLIGHT_PER_WORKER = 2
 POLL_S = 1.0  # how often the parent checks that a cluster still has workers while it waits for batches
-NO_WORKER_TIMEOUT_S = float(os.environ.get("SIM_NO_WORKER_TIMEOUT_S", "60"))  # then: a clear error, resumable
 PACKAGES = ("numpy", "pandas", "pyarrow", "duckdb", "mesa", "scipy", "SALib", "pydantic", "dask", "distributed")
 
 
@@ -174,28 +176,32 @@ def _as_spec(spec: SweepSpec | str | Path) -> tuple[SweepSpec, Path | None]:
 def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | None = None,
               scheduler: str | None = None, resume: bool = False,
               progress: Callable[[int, int], None] | None = None, batch_size: int | None = None,
-              spec_dir: str | Path | None = None, stop: threading.Event | None = None) -> SweepSummary:
+              spec_dir: str | Path | None = None, stop: threading.Event | None = None,
+              no_worker_timeout: float | None = None) -> SweepSummary:
     """Run (or resume) a sweep into ``out_dir``; returns a summary. ``progress(done, total)`` is called after each
     batch; setting ``stop`` stops submitting batches (those running finish and are kept; resume later).
+    ``no_worker_timeout``: seconds a dask cluster may have no worker, at the start or in the middle of the sweep,
+    before the sweep stops with a ``SweepError`` (the runs finished are kept: start workers and ``resume``); default
+    ``$SIM_NO_WORKER_TIMEOUT_S`` or 60.
 
     The sweep holds the directory's writer lock (``store.WriterLock``) throughout: a second sweep into it is refused.
     Raises ``SweepSpecError`` (bad spec), ``SweepError`` (bad option, directory in the way, no scheduler),
     ``StoreLocked`` (another sweep writes there) or ``SweepRunError`` (runs failed: they are recorded in
-    ``DIR/failures`` and every other run is stored; fix and ``resume``; or the workers went away).
+    ``DIR/failures`` and every other run is stored; fix and ``resume``; or a local worker process died).
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise SweepError(f"--out: {str(out)!r} is a file; allowed: a directory (new, or a sweep's to --resume)")
     created = not out.exists()
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SweepError(f"--out: {str(out)!r} cannot be created ({exc.strerror or exc}); allowed: a directory you "
-                         "can write to") from None
+        check_output_dir("--out", out)  # created and written to before any work
+    except ValueError as exc:
+        raise SweepError(str(exc)) from None
     lock = WriterLock(out)
     try:
         lock.acquire()
-        return _run_sweep_locked(spec, out, workers, scheduler, resume, progress, batch_size, spec_dir, stop)
+        return _run_sweep_locked(spec, out, workers, scheduler, resume, progress, batch_size, spec_dir, stop,
+                                 no_worker_timeout)
     finally:
         lock.release()
         if created and not ResultsStore(out).exists():  # a sweep that could not start leaves no directory
@@ -207,7 +213,7 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, workers: int | 
 
 
 def _run_sweep_locked(spec, out_dir, workers, scheduler, resume, progress, batch_size, spec_dir,
-                      stop) -> SweepSummary:
+                      stop, no_worker_timeout) -> SweepSummary:
     started = time.perf_counter()
     spec, found_dir = _as_spec(spec)
     resolved = resolve_sweep(spec, Path(spec_dir) if spec_dir else found_dir)
@@ -216,6 +222,7 @@ def _run_sweep_locked(spec, out_dir, workers, scheduler, resume, progress, batch
     if batch_size is not None and int(batch_size) < 1:
         raise SweepError(f"--batch-size: value {batch_size} is not allowed; allowed: 1 or more")
     scheduler = scheduler or os.environ.get(ENV_SCHEDULER) or None
+    no_worker_s = no_worker_timeout_s(no_worker_timeout)
     store = ResultsStore(out_dir)
     out = Path(out_dir)
     if store.exists():
@@ -267,6 +274,7 @@ def _run_sweep_locked(spec, out_dir, workers, scheduler, resume, progress, batch
     failed: list[str] = []
     status = "complete"
     error: str | None = None
+    no_worker = False  # the dask cluster had no worker for no_worker_s: a SweepError, resumable
     n_workers = 0
     kind = "none"
     size = 0
@@ -274,7 +282,7 @@ def _run_sweep_locked(spec, out_dir, workers, scheduler, resume, progress, batch
     if progress:
         progress(done, total)
     # connect (and check the cluster) before writing anything, so a sweep that cannot start leaves no directory
-    opened = open_executor(workers, scheduler) if run_tuples else None
+    opened = open_executor(workers, scheduler, no_worker_s) if run_tuples else None
     if not store.exists():
         try:
             store.create(manifest, resolved.design)
@@ -304,10 +312,11 @@ def _run_sweep_locked(spec, out_dir, workers, scheduler, resume, progress, batch
                 if not in_flight:
                     break
                 finished, in_flight = cf.wait(in_flight, timeout=POLL_S, return_when=cf.FIRST_COMPLETED)
-                if not finished and watch.no_worker_for(executor) > NO_WORKER_TIMEOUT_S:
-                    status, exhausted = "failed", True
-                    error = (f"--scheduler: no worker for {NO_WORKER_TIMEOUT_S:.0f} s; {done} of {total} runs are "
-                             "stored: start workers (`dask worker ADDRESS`) and rerun with --resume")
+                if not finished and watch.no_worker_for(executor) > no_worker_s:
+                    status, exhausted, no_worker = "failed", True, True
+                    error = (f"--scheduler: no worker for {no_worker_s:g} s (--no-worker-timeout); {done} of "
+                             f"{total} runs are stored in {out}: start workers (`dask worker {scheduler}`) and "
+                             "rerun with --resume")
                     for f in in_flight:
                         f.cancel()
                     break
@@ -369,6 +378,8 @@ def _run_sweep_locked(spec, out_dir, workers, scheduler, resume, progress, batch
                            new_runs=done - already, resumed_runs=already, batches=n_batches, batch_size=size,
                            workers=n_workers, executor=kind, elapsed_s=round(time.perf_counter() - started, 3),
                            error=error, failed_runs=len(failed))
+    if status == "failed" and no_worker:  # the cluster's fault, not a run's: as at the start
+        raise SweepError(error)
     if status == "failed":
         raise SweepRunError(f"{error}\n{done} of {total} runs are stored in {out}; fix the cause and rerun with "
                             "--resume")
@@ -395,6 +406,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "if set, else local processes)")
     parser.add_argument("--resume", action="store_true", help="continue a sweep in --out: run only missing runs")
     parser.add_argument("--batch-size", type=int, default=None, help="runs per task (default: automatic)")
+    parser.add_argument("--no-worker-timeout", type=float, default=None, metavar="SECONDS",
+                        help="with --scheduler: stop with a clear error when the cluster has had no worker for this "
+                             f"long, at the start or in the middle (the runs done are kept: start workers and rerun "
+                             f"with --resume; default: ${ENV_NO_WORKER_TIMEOUT} if set, else "
+                             f"{DEFAULT_NO_WORKER_TIMEOUT_S:g})")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -402,7 +418,8 @@ def main(args: argparse.Namespace) -> int:
     progress = None if args.quiet else ProgressBar(label=Path(str(args.spec)).stem)
     try:
         summary = run_sweep(args.spec, args.out, workers=args.workers, scheduler=args.scheduler,
-                            resume=args.resume, progress=progress, batch_size=args.batch_size)
+                            resume=args.resume, progress=progress, batch_size=args.batch_size,
+                            no_worker_timeout=args.no_worker_timeout)
     except SweepSpecError as exc:
         print(f"error: invalid sweep spec {args.spec}:", file=sys.stderr)
         for p in exc.problems:

@@ -5,6 +5,7 @@ no exception ever reaches the page."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,42 @@ def test_error_message_is_one_line_without_paths():
     assert state.error_message(ValueError("horizon_months: too long\n  File '/srv/x.py'")) == \
         "horizon_months: too long"
     assert state.error_message(KeyError("x")) == "KeyError: 'x'"
+
+
+def test_setting_the_pages_stop_signal_stops_a_running_replicate():
+    """What the page's stop does to a seed already running in a pool process: it ends at the end of its month."""
+    from dashboard.components import replicates
+    from sim.experiments.replicates import ReplicateCancelled, run_replicate
+    from sim.scenario import load_scenario
+
+    text = load_scenario("baseline").to_yaml()
+    stop = replicates._StopFile()
+    assert set(run_replicate(text, 1, stop.path)) >= {"metrics", "events"}  # no stop: the whole run
+    stop.set()
+    try:
+        with pytest.raises(ReplicateCancelled, match="seed 1 cancelled at month 1 of "):
+            run_replicate(text, 1, stop.path)
+    finally:
+        os.unlink(stop.path)
+
+
+def test_a_chain_that_collapses_gets_a_banner_naming_the_month():
+    """The banner reads the run's ``no_gpu_supply`` event (a real collapse needs 183+ months of a preset: too slow
+    here, so the event row, as ``sim.markets.gpu_hours`` writes it, is added to one of two real baseline runs)."""
+    import pandas as pd
+
+    from dashboard.components import explain, replicates
+    from sim.experiments.replicates import run_replicate
+    from sim.scenario import load_scenario
+
+    baseline = load_scenario("baseline")
+    views = [replicates._view(baseline, s, run_replicate(baseline.to_yaml(), s)) for s in (1, 2)]
+    assert explain.collapse_text(replicates.Replicates(views)) is None  # no collapse, no banner
+    row = pd.DataFrame([{"step": 30, "kind": "no_gpu_supply", "agent_id": -1, "agent_type": "outside",
+                         "detail": "every cloud has exited: no GPU-hours to rent from month 30; 5 buyers unserved"}])
+    views[1].result.events = pd.concat([views[1].result.events, row], ignore_index=True)
+    banner = explain.collapse_text(replicates.Replicates(views))
+    assert banner.startswith("**The chain collapsed:** every cloud exited in 1 of 2 seeds (the earliest from "
+                             "month 30)")
+    assert explain.collapse_text(replicates.Replicates(views[1:])).startswith(
+        "**The chain collapsed:** every cloud exited from month 30:")

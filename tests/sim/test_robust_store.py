@@ -35,7 +35,7 @@ def clean(tmp_path_factory) -> ResultsStore:
     return ResultsStore(out)
 
 
-def _threads(workers, scheduler):
+def _threads(workers, scheduler, *_):
     pool = cf.ThreadPoolExecutor(max_workers=1)
     return pool, 1, "threads", lambda: pool.shutdown(wait=True)
 

@@ -402,7 +402,7 @@ def test_a_failing_run_is_named_and_the_finished_batches_are_kept(pool_sweep, tm
             raise RuntimeError("boom")
         return real(scenario, seed=seed, **kw)
 
-    def threads(workers, scheduler):
+    def threads(workers, scheduler, *_):
         pool = cf.ThreadPoolExecutor(max_workers=1)
         return pool, 1, "threads", lambda: pool.shutdown(wait=True)
 

@@ -22,6 +22,7 @@ from typing import Callable
 
 import pandas as pd
 
+from ecosystem.checks import check_output_dir
 from sim.experiments.calibration.machinery import (ResultsStore, SweepSpecError, resolve_sweep, run_sweep,
                                                    validate_spec)
 from sim.experiments.calibration.method import (READING_COLUMNS, CalibrationResult, Progress, check_targets, finish,
@@ -145,6 +146,10 @@ def calibrate_chain(spec: CalibrationSpec | str | Path, out_dir: str | Path, wor
     start = calendar_start(resolved.scenario, resolved.base_seed, spec, metrics)
     months = months_needed(targets, start, spec.options.months)
     sweep, resolved = _sweep(spec, metrics, months, spec_dir)
+    try:
+        check_output_dir("--out", out)  # created and written to once the spec is valid, before any run
+    except ValueError as exc:
+        raise CalibrationError(str(exc)) from None
     if log:
         log(f"calibrate {spec.name}: {spec.samples} samples x {spec.seeds} seeds = {resolved.total_runs} runs of "
             f"{months} months from {start}, {len(targets)} targets")

@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from sim.experiments.forecast.ensemble import CACHE_ENV
+from ecosystem.checks import check_output_dir
+from sim.experiments.forecast.ensemble import CACHE_ENV, default_cache_dir
 from sim.experiments.forecast.levers import ForecastError, Levers, load_levers
 from sim.experiments.forecast.result import DEFAULT_SCENARIO, SUMMARY_METRICS, Forecast, forecast
 from sim.scenario import Shock, validate_mapping
@@ -96,10 +97,10 @@ def _g(x: float | None) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ForecastError(f"--out: {str(out)!r} is a file; allowed: a directory")
     levers = levers_from_args(args)
+    out = check_output_dir("--out", args.out)  # before any run: a forecast is never lost to its --out
+    if not args.no_cache:
+        check_output_dir("--cache", default_cache_dir() if args.cache == "default" else args.cache)
     progress = None
     if not args.quiet:
         from sim.experiments.progress import ProgressBar
