@@ -26,8 +26,8 @@ import streamlit as st
 from dashboard.components.state import RunRefused, RunView, check_budget, with_progress
 from sim.experiments.replicates import ReplicateCancelled, replicate_seeds, run_replicate
 from sim.runner import RunResult
-from sim.stream import empty_agents
 from sim.scenario import Scenario
+from sim.stream import empty_agents
 
 DEFAULT_REPLICATES = 8
 MAX_REPLICATES = 40
@@ -49,6 +49,8 @@ class _StopFile(threading.Event):
         with open(self.path, "wb"):
             pass
         super().set()
+
+
 _EMPTY_FLOWS = pd.DataFrame({"step": pd.Series(dtype="int64"), "payer_id": pd.Series(dtype="int64"),
                              "payer_type": pd.Series(dtype="str"), "payee_id": pd.Series(dtype="int64"),
                              "payee_type": pd.Series(dtype="str"), "category": pd.Series(dtype="str"),
