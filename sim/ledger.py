@@ -162,19 +162,14 @@ class Ledger:
         self._cats.append(cats.astype(np.int16))
         self._pending = []
 
-    def pending_rows(self) -> int:
-        """Payments held in memory (not yet taken by ``take_flows``)."""
-        return sum(len(a) for a in self._amounts) + len(self._pending)
-
-    def take_flow_columns(self) -> dict[str, np.ndarray]:
-        """The payments held so far as compact columns (step, payer_id, payee_id, category code, amount_usd),
-        forgetting them: for streaming to a file (``sim.stream``)."""
+    def take_flow_chunks(self) -> list[dict[str, np.ndarray]]:
+        """The payments held so far as chunks of compact columns (step, payer_id, payee_id, category code,
+        amount_usd), oldest first, forgetting them: for streaming to a file (``sim.stream``). Nothing is copied."""
         self._flush()
-        cols = {"step": _cat(self._steps, np.int32), "payer_id": _cat(self._payers, np.int64),
-                "payee_id": _cat(self._payees, np.int64), "category": _cat(self._cats, np.int16),
-                "amount_usd": _cat(self._amounts, np.float64)}
+        chunks = [{"step": s, "payer_id": pa, "payee_id": pe, "category": c, "amount_usd": a}
+                  for s, pa, pe, c, a in zip(self._steps, self._payers, self._payees, self._cats, self._amounts)]
         self._steps, self._payers, self._payees, self._amounts, self._cats = [], [], [], [], []
-        return cols
+        return chunks
 
     def flows_by_type(self) -> pd.DataFrame:
         """Payments summed per step, payer type, payee type and category (``step, payer_type, payee_type, category,

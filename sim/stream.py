@@ -10,8 +10,10 @@ frame, so a spill costs about one row group of Arrow columns instead of several 
 
 from __future__ import annotations
 
+import ctypes
 import os
 import uuid
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +56,26 @@ def agents_frame(agent_frames: list[tuple], types: np.ndarray) -> pd.DataFrame:
                          "agent_type": types[cols["agent_id"]].astype(str), "cash_usd": cols["cash_usd"]})
 
 
+def release_freed_memory() -> None:
+    """Hand memory freed by the month's transient arrays back to the system (glibc ``malloc_trim``, as Dask's
+    workers do), so the process's resident size follows what it holds rather than its fragmented heap; a no-op
+    where the C library has no such call."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc():
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim  # noqa: B018 (glibc only)
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+_LIBC = _libc()
+
+
 class ParquetStream:
     """Agents' and flows' rows appended to Parquet files in whole row groups while the run goes (less than one row
     group of each held, as compact columns); written under temporary names and moved into place by ``close``."""
@@ -63,44 +85,60 @@ class ParquetStream:
         self.agent_steps = 0
         self._writers: dict[str, object] = {}
         self._schemas: dict[str, object] = {}
-        self._held: dict[str, dict[str, np.ndarray]] = {}
+        self._queue: dict[str, deque] = {"agents": deque(), "flows": deque()}  # chunks of columns, oldest first
+        self._queued = {"agents": 0, "flows": 0}
         self._events: list[pd.DataFrame] = []
         self._tmp = {name: out / f".{name}.parquet.{uuid.uuid4().hex[:8]}.tmp" for name in ("agents", "flows")}
 
     def spill(self, final: bool = False) -> None:
+        """After a month: take its rows from the model (no copy), write every full row group, and with ``final``
+        the rest."""
         model = self.model
         if len(model.events) >= EVENTS_CHUNK:  # events stay in memory, as compact frames instead of dicts
             self._events.append(events_frame(model.events))
             model.events.clear()
-        if self.agents and model.agent_frames and (
-                final or sum(len(ids) for _, ids, _ in model.agent_frames) >= ROW_GROUP):
-            cols = agent_columns(model.agent_frames)
-            self.agent_steps += len(cols["step"])
+        if self.agents:
+            for step, ids, cash in model.agent_frames:
+                self._enqueue("agents", {"step": np.full(len(ids), step, dtype=np.int32), "agent_id": ids,
+                                         "cash_usd": cash})
+                self.agent_steps += len(ids)
             model.agent_frames.clear()
-            self._append("agents", cols, final)
-        elif final and self.agents:
-            self._append("agents", None, final)
-        if final or model.ledger.pending_rows() >= ROW_GROUP:
-            self._append("flows", model.ledger.take_flow_columns(), final)
+        for chunk in model.ledger.take_flow_chunks():
+            self._enqueue("flows", chunk)
+        for name in ("agents", "flows") if self.agents else ("flows",):
+            while self._queued[name] >= ROW_GROUP or (final and self._queued[name] > 0):
+                self._write(name, self._take(name, min(ROW_GROUP, self._queued[name])))
+            if final and name not in self._writers:  # no row at all: the same empty file ``write`` makes
+                (empty_agents() if name == "agents" else empty_flows()).to_parquet(self._tmp[name], index=False)
+        release_freed_memory()
 
-    def _append(self, name: str, cols: dict[str, np.ndarray] | None, final: bool) -> None:
+    def _enqueue(self, name: str, chunk: dict[str, np.ndarray]) -> None:
+        if len(chunk["step"]):
+            self._queue[name].append(chunk)
+            self._queued[name] += len(chunk["step"])
+
+    def _take(self, name: str, n: int) -> dict[str, np.ndarray]:
+        """The oldest ``n`` queued rows as one set of columns (a chunk that straddles the cut is split)."""
+        queue, parts, got = self._queue[name], [], 0
+        while got < n:
+            chunk = queue.popleft()
+            k = len(chunk["step"])
+            if got + k > n:
+                cut = n - got
+                queue.appendleft({c: v[cut:] for c, v in chunk.items()})
+                chunk, k = {c: v[:cut] for c, v in chunk.items()}, cut
+            parts.append(chunk)
+            got += k
+        self._queued[name] -= n
+        return {c: np.concatenate([part[c] for part in parts]) for c in parts[0]}
+
+    def _write(self, name: str, cols: dict[str, np.ndarray]) -> None:
         import pyarrow.parquet as pq
 
-        held = self._held.get(name)
-        if cols is None:
-            cols = held
-        elif held is not None:
-            cols = {k: np.concatenate([held[k], v]) for k, v in cols.items()}
-        n = len(cols["step"]) if cols else 0
-        cut = n if final else n - n % ROW_GROUP
-        for start in range(0, cut, ROW_GROUP):
-            table = self._table(name, {k: v[start:min(start + ROW_GROUP, cut)] for k, v in cols.items()})
-            if name not in self._writers:
-                self._writers[name] = pq.ParquetWriter(self._tmp[name], table.schema, compression="snappy")
-            self._writers[name].write_table(table)
-        if final and name not in self._writers:  # no row at all: the same empty file ``write`` makes
-            (empty_agents() if name == "agents" else empty_flows()).to_parquet(self._tmp[name], index=False)
-        self._held[name] = {k: v[cut:].copy() for k, v in cols.items()} if cols else None
+        table = self._table(name, cols)
+        if name not in self._writers:
+            self._writers[name] = pq.ParquetWriter(self._tmp[name], table.schema, compression="snappy")
+        self._writers[name].write_table(table)
 
     def _table(self, name: str, cols: dict[str, np.ndarray]):
         """One row group as an Arrow table with the pandas schema of the in-memory frame."""
