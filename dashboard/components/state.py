@@ -24,6 +24,7 @@ from sim.runner import FRAMES, RunResult, run
 from sim.scenario import Scenario, ScenarioError, decode_yaml_bytes, scenario_from_yaml
 
 PROGRESS_DELAY_S = 0.15  # a cached run returns faster than this: no progress bar flashes
+KEEPALIVE_S = 0.25  # the longest a waiting page goes without a message (how soon a closed page's run stops)
 # the largest run the UI starts: agents at the start x months (market_at_scale, 10,080 agents, runs 240 months);
 # a server for more trusted users can raise it: LLMCL_RUN_BUDGET_AGENT_MONTHS=...
 RUN_BUDGET_AGENT_MONTHS = int(os.environ.get("LLMCL_RUN_BUDGET_AGENT_MONTHS", 2_500_000))
@@ -138,13 +139,15 @@ def _wait(func, poll, box: dict[str, Any], on_cancel) -> Any:
         button = st.empty()
         if on_cancel is not None:
             button.button("Cancel run", key=f"cancel_run_{id(box)}", on_click=on_cancel)
-        shown = (fraction, text)
+        shown, sent = (fraction, text), time.monotonic()
         while worker.is_alive():
             worker.join(0.05)
             fraction, text = poll()
-            if (fraction, text) != shown:  # a message to the browser only when the bar moves
+            # a message to the browser when the bar moves, and at least every KEEPALIVE_S: Streamlit stops a script
+            # whose session ended (or was rerun) only at its next message, and that stop is what cancels the run
+            if (fraction, text) != shown or time.monotonic() - sent > KEEPALIVE_S:
                 bar.progress(min(1.0, max(0.0, fraction)), text=text)
-                shown = (fraction, text)
+                shown, sent = (fraction, text), time.monotonic()
         bar.empty()
         button.empty()
     if "error" in box:

@@ -206,6 +206,10 @@ def test_a_first_request_to_explore_opens_replicated_explore(fresh, server):
     no_exception(page)
     assert page.get_by_text("Page not found").count() == 0
     assert "/explore?" in page.url and "shock_pct=-50" in page.url and "reps=4" in page.url
+    # the ten cards (a rerun started by the URL's settings may still be drawing them when the text shows)
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stMetricValue\"]').length == 10",
+                           timeout=WAIT_MS)
+    wait_idle(page)
     values = kpi_texts(page)
     assert len(values) == 10 and all(" · 50%: " in v or v.startswith("—") for v in values)
     deltas = page.locator('[data-testid="stMetricDelta"]').all_inner_texts()
