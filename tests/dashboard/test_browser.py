@@ -284,11 +284,13 @@ def test_sweep_builder_runs_a_grid_of_the_current_scenario_into_a_heatmap(fresh,
     page.get_by_text("At the horizon").wait_for(state="visible")
     wait_idle(page)
     page.get_by_text("Build a sweep of the current scenario").click()
-    page.locator(".st-key-sb_levers").click()
-    page.get_by_role("option", name="Demand growth multiplier (x)").click()
-    page.get_by_role("option", name="Carbon price (USD/tCO2)").click()
-    page.get_by_text("Sweeps the scenario of the Explore page").click()  # closes the list
-    wait_idle(page)
+    for option in ("Demand growth multiplier (x)", "Carbon price (USD/tCO2)"):
+        # one option per opening of the list: a pick reruns the script, which may redraw the open list under the
+        # pointer (its options detached)
+        page.locator(".st-key-sb_levers").click()
+        page.get_by_role("option", name=option).click()
+        page.get_by_text("Sweeps the scenario of the Explore page").click()  # closes the list
+        wait_idle(page)
     for key in ("sb_levels_demand", "sb_levels_carbon"):
         box = page.locator(f".st-key-{key} input")
         box.fill("2")
