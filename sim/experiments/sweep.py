@@ -308,7 +308,12 @@ def _run_sweep_locked(spec, out_dir, workers, scheduler, resume, progress, batch
                     if batch is None:
                         exhausted = True
                         break
-                    in_flight.add(executor.submit(run_batch, batch))
+                    try:
+                        in_flight.add(executor.submit(run_batch, batch))
+                    except cf.BrokenExecutor as exc:  # a worker died before this submit noticed: as a failed batch
+                        status, exhausted = "failed", True
+                        error = f"{type(exc).__name__}: {exc}"
+                        break
                 if not in_flight:
                     break
                 finished, in_flight = cf.wait(in_flight, timeout=POLL_S, return_when=cf.FIRST_COMPLETED)
