@@ -4,8 +4,9 @@ A scenario is declared by its actors' initial conditions, its market parameters,
 Defaults are the ``baseline`` preset's values; published figures come from ``data/reference/defaults.csv`` through
 ``ecosystem.reference`` (the field descriptions name the row). An invalid scenario gets one message per problem naming
 the field, the value and what is allowed (``ScenarioError.problems``, see ``sim.scenario.errors``). YAML in and out:
-``sim.scenario.yaml_io``; the bundled presets: ``sim.scenario.presets``. Over 400 lines because it is the one place a
-reader finds every field of a scenario; the calendar mechanisms' sections live in ``sim.scenario.calendar_mechanisms``.
+``sim.scenario.yaml_io``; the bundled presets: ``sim.scenario.presets``; dotted paths into a scenario (overrides,
+numeric fields and their bounds): ``sim.scenario.paths``. The one place a reader finds every field of a scenario; the
+calendar mechanisms' sections live in ``sim.scenario.calendar_mechanisms``.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ecosystem.reference import default, hardware_catalog
 from sim.scenario.base import Strict as _Strict
 from sim.scenario.calendar import DEFAULT_START_DATE, check_date, date_problem, month_of_date
 from sim.scenario.calendar_mechanisms import Capital, Experts, Generations, Investment, PostTraining, Products, Progress
 from sim.scenario.errors import ScenarioError, format_error, validate_mapping
+from sim.scenario.paths import collect_numeric, set_path, switch_on_sections
 
 APP_CATEGORIES = ("chatbot", "writing_tool", "customer_service", "code_assistant")
 STRATEGIES = ("frontier", "open_weights", "efficient")
@@ -382,106 +384,16 @@ class Scenario(_Strict):
         """A copy with dotted-path fields replaced (``{"market.api_margin": 0.2}``), validated."""
         data = self.model_dump(mode="json")
         for path, value in overrides.items():
-            _switch_on_sections(type(self), data, path)
-            _set_path(data, path, value)
+            switch_on_sections(type(self), data, path)
+            set_path(data, path, value)
         return validate_scenario(data)
 
     @classmethod
     def numeric_fields(cls) -> dict[str, tuple[type, float | None, float | None]]:
         """Dotted paths of numeric fields with their (type, lower, upper) bounds, for sweeps and the dashboard."""
         out: dict[str, tuple[type, float | None, float | None]] = {}
-        _collect_numeric(cls, "", out, Scenario().model_dump(mode="python"))
+        collect_numeric(cls, "", out, Scenario().model_dump(mode="python"))
         return out
-
-
-def _collect_numeric(model_cls: type[BaseModel], prefix: str, out: dict, values: dict) -> None:
-    for name, info in model_cls.model_fields.items():
-        path = f"{prefix}{name}"
-        value = values.get(name) if isinstance(values, dict) else None
-        ann = info.annotation
-        sub = _submodel(ann)
-        if sub is not None and isinstance(value, dict):
-            _collect_numeric(sub, path + ".", out, value)
-            continue
-        optional = _optional_submodel(ann)
-        if optional is not None and value is None:  # an optional section (off by default): its fields' defaults
-            _collect_numeric(optional, path + ".", out, optional().model_dump(mode="python"))
-            continue
-        if isinstance(value, dict) and name == "demand":
-            for cat, cat_values in value.items():
-                _collect_numeric(CategoryDemand, f"{path}.{cat}.", out, cat_values)
-            continue
-        if isinstance(value, dict) and name == "fleet":
-            for hw in value:
-                out[f"{path}.{hw}"] = (int, 1, 10_000_000)
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            if not (ann in (float | None, int | None) and value is None):
-                continue
-        lo = hi = None
-        for meta in info.metadata:
-            for attr in ("ge", "gt"):
-                if getattr(meta, attr, None) is not None:
-                    lo = getattr(meta, attr)
-            for attr in ("le", "lt"):
-                if getattr(meta, attr, None) is not None:
-                    hi = getattr(meta, attr)
-        kind = int if (isinstance(value, int) and not isinstance(value, bool)) or ann in (int, int | None) else float
-        out[path] = (kind, lo, hi)
-
-
-def _submodel(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return None
-
-
-def _optional_submodel(annotation: Any) -> type[BaseModel] | None:
-    args = [a for a in getattr(annotation, "__args__", ()) if a is not type(None)]
-    if len(args) == 1 and type(None) in getattr(annotation, "__args__", ()):
-        return _submodel(args[0])
-    return None
-
-
-def _switch_on_sections(model_cls: type[BaseModel], data: dict, path: str) -> None:
-    """Setting a field of an optional section that is off (``None``) switches the section on with its defaults, so
-    ``numeric_fields()`` paths of optional sections can be overridden (sweeps, calibration, the dashboard)."""
-    node, cls = data, model_cls
-    for part in path.split(".")[:-1]:
-        info = cls.model_fields.get(part) if cls is not None else None
-        if info is None or not isinstance(node, dict):
-            return
-        optional = _optional_submodel(info.annotation)
-        if optional is not None and node.get(part) is None:
-            node[part] = optional().model_dump(mode="json")
-        cls = optional or _submodel(info.annotation)
-        node = node.get(part)
-
-
-def _set_path(data: dict, path: str, value: Any) -> None:
-    parts = path.split(".")
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                raise ScenarioError([f"{path}: no such field ({'.'.join(parts[: i + 1])} is not a list index)"])
-            node = node[int(part)]
-        elif isinstance(node, dict) and part in node and isinstance(node[part], (dict, list)):
-            node = node[part]
-        else:
-            raise ScenarioError([f"{path}: no such field; '{part}' is not a section of the scenario"])
-    last = parts[-1]
-    if isinstance(node, list):
-        if not last.isdigit() or int(last) >= len(node):
-            raise ScenarioError([f"{path}: no such list index"])
-        node[int(last)] = value
-    elif isinstance(node, dict):
-        if last not in node and path.split(".")[-2:-1] not in (["fleet"], ["demand"]):
-            raise ScenarioError([f"{path}: no such field"])
-        node[last] = value
-    else:
-        raise ScenarioError([f"{path}: no such field"])
-
 
 
 def validate_scenario(data: Any) -> Scenario:
