@@ -171,6 +171,11 @@ class Ledger:
         self._steps, self._payers, self._payees, self._amounts, self._cats = [], [], [], [], []
         return chunks
 
+    def type_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The account types as a small dictionary: ``(names, codes)`` with ``names[codes[party]]`` the type of
+        ``party`` (the outside world at index -1, as payments index it), names sorted."""
+        return np.unique(np.append(self.types, OUTSIDE_TYPE).astype(str), return_inverse=True)
+
     def flows_by_type(self) -> pd.DataFrame:
         """Payments summed per step, payer type, payee type and category (``step, payer_type, payee_type, category,
         amount_usd``, sorted by those keys): ``flows_frame().groupby(...)`` without building the per-payment frame.
@@ -180,7 +185,7 @@ class Ledger:
             return pd.DataFrame({"step": pd.Series(dtype="int32"), "payer_type": pd.Series(dtype="str"),
                                  "payee_type": pd.Series(dtype="str"), "category": pd.Series(dtype="str"),
                                  "amount_usd": pd.Series(dtype="float64")})
-        names, codes = np.unique(np.append(self.types, OUTSIDE_TYPE).astype(str), return_inverse=True)
+        names, codes = self.type_codes()
         frame = pd.DataFrame({"step": np.concatenate(self._steps), "payer_type": codes[np.concatenate(self._payers)],
                               "payee_type": codes[np.concatenate(self._payees)],
                               "category": np.concatenate(self._cats), "amount_usd": np.concatenate(self._amounts)})

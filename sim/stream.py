@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.ledger import CATEGORIES, OUTSIDE_TYPE, Ledger
+from sim.ledger import CATEGORIES, Ledger
 
 ROW_GROUP = 1024 * 1024  # rows per Parquet row group: pyarrow's default, so streamed files match written ones
 EVENTS_CHUNK = 20_000  # events held as dicts before they are packed into a frame
@@ -151,7 +151,7 @@ class ParquetStream:
                      if name == "agents" else Ledger.frame_of(types, **one))
             self._schemas[name] = pa.Schema.from_pandas(frame, preserve_index=False)
         schema = self._schemas[name]
-        names, codes = np.unique(np.append(types, OUTSIDE_TYPE).astype(str), return_inverse=True)
+        names, codes = self.model.ledger.type_codes()
 
         def text(column: str, dictionary, index: np.ndarray):
             return pa.array(dictionary, type=schema.field(column).type).take(pa.array(index))
